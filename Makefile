@@ -1,0 +1,118 @@
+# fcgi-normalizer: one non-recursive Makefile (STYLE S19).
+#   make            build build/fcgi-normalizer
+#   make check      install missing Debian packages, build, run every test
+#   make check SAN=1  the same under ASan+UBSan
+#   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
+
+CC		?= cc
+BUILD		?= build
+SAN		?=
+FUZZ_SECONDS	?= 20
+
+WARN	= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare \
+	  -Wcast-qual -Wformat=2
+PKGS	= libconfig libevent libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Project flags stay apart from the user's CFLAGS/LDFLAGS so that Debian's
+# hardening flags pass through untouched.
+FINAL_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. $(WARN) -MMD -MP $(PKG_CFLAGS)
+FINAL_LDFLAGS	=
+ifeq ($(SAN),1)
+FINAL_CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=undefined
+FINAL_LDFLAGS	+= -fsanitize=address,undefined
+BUILD		:= build/san
+endif
+ifneq ($(WERROR),)
+FINAL_CFLAGS	+= -Werror
+endif
+CFLAGS		?= -O2 -g
+FINAL_CFLAGS	+= $(CFLAGS) $(CPPFLAGS)
+FINAL_LDFLAGS	+= $(LDFLAGS)
+
+PROTO_SRC	= proto/params.c proto/addr.c proto/cidr.c proto/fwd.c \
+		  proto/normalize.c proto/fcgi.c
+CONFIG_SRC	= config/config.c
+DAEMON_SRC	= daemon/main.c daemon/server.c
+UNIT_SRC	= tests/unit/main.c tests/unit/util.c tests/unit/test_params.c \
+		  tests/unit/test_addr.c tests/unit/test_cidr.c \
+		  tests/unit/test_fwd.c tests/unit/test_normalize.c \
+		  tests/unit/test_fcgi.c tests/unit/test_config.c
+
+PROTO_OBJ	= $(PROTO_SRC:%.c=$(BUILD)/%.o)
+CONFIG_OBJ	= $(CONFIG_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ	= $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ	= $(UNIT_SRC:%.c=$(BUILD)/%.o)
+
+BIN		= $(BUILD)/fcgi-normalizer
+LIBPROTO	= $(BUILD)/libfcnproto.a
+LIBCONFIG	= $(BUILD)/libfcnconfig.a
+UNIT_BIN	= $(BUILD)/unit-tests
+
+.PHONY: all check unit e2e deps fuzz fuzz-smoke bench demo clean install
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) -c -o $@ $<
+
+$(LIBPROTO): $(PROTO_OBJ)
+	$(AR) rcs $@ $^
+
+$(LIBCONFIG): $(CONFIG_OBJ)
+	$(AR) rcs $@ $^
+
+$(BIN): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBPROTO)
+	$(CC) $(FINAL_CFLAGS) -o $@ $(DAEMON_OBJ) $(LIBCONFIG) $(LIBPROTO) \
+	    $(FINAL_LDFLAGS) $(PKG_LIBS)
+
+$(UNIT_BIN): $(UNIT_OBJ) $(LIBCONFIG) $(LIBPROTO)
+	$(CC) $(FINAL_CFLAGS) -o $@ $(UNIT_OBJ) $(LIBCONFIG) $(LIBPROTO) \
+	    $(FINAL_LDFLAGS) $(PKG_LIBS) -lcunit
+
+# Installs what a fresh Debian 12 machine lacks (root only), then builds
+# again so the pkg-config flags are picked up.
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BIN) $(BIN)
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    FCN_BIN=$(BIN) $(UNIT_BIN)
+
+e2e: $(BIN)
+	@if [ -x tests/e2e/run ]; then FCN_BIN=$(BIN) tests/e2e/run; \
+	else echo "e2e: no cases yet"; fi
+
+check: deps
+	$(MAKE) --no-print-directory unit e2e SAN=$(SAN)
+
+FUZZ_TARGETS	= fcgi fwd normalize
+FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. -g -O1 \
+		  -fsanitize=fuzzer,address,undefined
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/corpus-$$t; \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS)s"; \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 build/fuzz/corpus-$$t \
+	        tests/fuzz/corpus/$$t 2>&1 | \
+	        grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
+	done
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(PROTO_SRC)
+
+clean:
+	rm -rf build
+
+-include $(PROTO_OBJ:.o=.d) $(CONFIG_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) \
+	$(UNIT_OBJ:.o=.d)

@@ -1,0 +1,137 @@
+/*
+ * Configuration: load the main file, inline apps and apps_dir files with
+ * libconfig, validate every key (SPEC §3), and build one immutable policy
+ * per app.  Errors are collected as FILE:LINE: message and the config is
+ * rejected whole (STYLE S10); nothing global is touched while loading.
+ */
+#ifndef FCN_CONFIG_CONFIG_H
+#define FCN_CONFIG_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "proto/cidr.h"
+#include "proto/normalize.h"
+
+#define CFG_DEFAULT_FILE	"/etc/fcgi-normalizer/fcgi-normalizer.conf"
+
+struct cfg_msg {
+	char	*m_text;	/* "FILE:LINE: message" */
+	int	 m_warn;	/* 1: legal but unsafe; 0: error */
+};
+
+struct cfg_errors {
+	struct cfg_msg	*e_v;
+	size_t		 e_n;
+	size_t		 e_cap;
+	size_t		 e_errors;	/* entries with m_warn 0 */
+};
+
+enum cfg_addr_kind {
+	CFG_ADDR_TCP,
+	CFG_ADDR_UNIX,
+	CFG_ADDR_SYSTEMD,
+};
+
+struct cfg_addr {
+	enum cfg_addr_kind	 ca_kind;
+	struct addr		 ca_ip;		/* TCP */
+	int			 ca_port;	/* TCP */
+	char			*ca_path;	/* unix path or systemd name */
+	char			*ca_text;	/* canonical, for logs and dups */
+};
+
+struct cfg_strlist {
+	char	**sl_v;
+	size_t	  sl_n;
+};
+
+enum cfg_protocol {
+	CFG_PROTO_FASTCGI,
+	CFG_PROTO_SCGI,
+};
+
+/* One app; const after cfg_load() returns. */
+struct cfg_app {
+	const char		*a_file;	/* where it was defined */
+	int			 a_line;
+	char			*a_name;
+	char			*a_listen;
+	struct cfg_addr		 a_listen_addr;
+	char			*a_listen_mode;
+	unsigned		 a_mode;	/* parsed listen_mode */
+	char			*a_listen_owner;
+	char			*a_listen_group;
+	struct cfg_strlist	 a_allow_from;
+	struct cidr_set		*a_allow;
+	char			*a_protocol;
+	enum cfg_protocol	 a_proto;
+	int			 a_proxy_protocol;
+	char			*a_upstream;
+	struct cfg_addr		 a_upstream_addr;
+	struct cfg_strlist	 a_trusted_proxies;
+	char			*a_trusted_proxies_file;
+	struct cfg_strlist	 a_client_headers;
+	char			*a_client_pick;
+	struct cfg_strlist	 a_proto_headers;
+	struct cfg_strlist	 a_port_headers;
+	struct cfg_strlist	 a_host_headers;
+	char			*a_uri_header;
+	int			 a_assume_secure;
+	int			 a_strip_untrusted;
+	struct cfg_strlist	 a_drop_params;
+	struct cfg_strlist	 a_reject_params;
+	long			 a_max_params_bytes;
+	long			 a_connect_timeout_ms;
+	long			 a_params_timeout_ms;
+	long			 a_idle_timeout_ms;
+	long			 a_max_connections;
+	/* Compiled. */
+	struct cidr_set		*a_trusted;
+	size_t			 a_ntrusted;	/* blocks, file included */
+	struct norm_policy	 a_policy;
+	struct norm_name	*a_names;	/* storage behind a_policy */
+};
+
+enum cfg_log_level {
+	CFG_LOG_ERROR,
+	CFG_LOG_WARN,
+	CFG_LOG_INFO,
+	CFG_LOG_DEBUG,
+};
+
+struct cfg {
+	char			*c_file;	/* "(built-in)" for §3.3 */
+	int			 c_builtin;
+	char			*c_log_level;
+	enum cfg_log_level	 c_level;
+	char			*c_log;
+	char			*c_user;
+	char			*c_group;
+	char			*c_apps_dir;
+	struct cfg_app		*c_apps;
+	size_t			 c_napps;
+	char			**c_files;	/* every file read, for errors */
+	size_t			 c_nfiles;
+};
+
+/*
+ * Load path, or the built-in default config (§3.3) when path is NULL.
+ * Returns a new config, or NULL with every error in errs.  Warnings are
+ * added to errs on success too.
+ */
+struct cfg	*cfg_load(const char *path, struct cfg_errors *errs);
+void		 cfg_free(struct cfg *);
+/* Print the effective config (-T) in libconfig syntax. */
+void		 cfg_dump(const struct cfg *, FILE *);
+/* The app called name, or NULL. */
+const struct cfg_app *cfg_app_find(const struct cfg *, const char *name);
+/* Parse a log level name; -1 when unknown. */
+int		 cfg_log_level_parse(const char *);
+
+void		 cfg_errors_init(struct cfg_errors *);
+void		 cfg_errors_free(struct cfg_errors *);
+/* Print errors (and "warn: " lines) one per line to f. */
+void		 cfg_errors_print(const struct cfg_errors *, FILE *f);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * FastCGI 1.0 records: an incremental decoder for both directions, the
+ * name-value pair decoder, and the encoders the daemon needs.  Constants
+ * and record layouts are libfcgi's (fastcgi.h); we only add the state
+ * machines.  Every decoder survives any split of its input (STYLE S4)
+ * and reports malformed input as a status, never by crashing (S7).
+ */
+#ifndef FCN_PROTO_FCGI_H
+#define FCN_PROTO_FCGI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fastcgi.h>
+
+#include "proto/params.h"
+
+/*
+ * php-fpm drops a record whose content plus padding exceeds 65535, so
+ * the encoder keeps content to 65528 and pads to 8 (SPEC §5.1).
+ */
+#define FCGI_ENC_MAX_CONTENT	65528
+
+enum fcgi_status {
+	FCGI_DEC_OK,		/* one item decoded into *out */
+	FCGI_DEC_MORE,		/* all input consumed, need more bytes */
+	FCGI_DEC_ERR_VERSION,	/* version byte != 1 */
+	FCGI_DEC_ERR_TYPE,	/* unknown type, or wrong direction */
+	FCGI_DEC_ERR_ID,	/* request id differs from BEGIN_REQUEST's */
+	FCGI_DEC_ERR_SEQUENCE,	/* record not allowed in this phase */
+	FCGI_DEC_ERR_BEGIN,	/* BEGIN_REQUEST body not 8 bytes */
+	FCGI_DEC_ERR_PAIR,	/* name-value pair cut by the end of PARAMS */
+	FCGI_DEC_ERR_TOOBIG,	/* params over the limit: answer 431 */
+	FCGI_DEC_ERR_SPACE,	/* encoder: output buffer too small */
+};
+
+/* Which side the decoder reads. */
+enum fcgi_side {
+	FCGI_SIDE_WEBSERVER,	/* requests: BEGIN, PARAMS, STDIN, ... */
+	FCGI_SIDE_APP,		/* responses: STDOUT, STDERR, END_REQUEST */
+};
+
+enum fcgi_phase {
+	FCGI_PHASE_IDLE,	/* waiting for BEGIN_REQUEST */
+	FCGI_PHASE_PARAMS,	/* between BEGIN and the empty PARAMS */
+	FCGI_PHASE_BODY,	/* STDIN / DATA */
+	FCGI_PHASE_DONE,	/* empty STDIN seen; waiting for END_REQUEST */
+};
+
+struct fcgi_rec {
+	uint8_t		r_version;
+	uint8_t		r_type;
+	uint16_t	r_id;
+	uint16_t	r_clen;
+	uint8_t		r_plen;
+};
+
+enum fcgi_item_kind {
+	FCGI_ITEM_HEADER,	/* a record header: i_rec */
+	FCGI_ITEM_CONTENT,	/* i_len content bytes at i_data (in input) */
+	FCGI_ITEM_END,		/* record finished, padding consumed */
+};
+
+struct fcgi_item {
+	enum fcgi_item_kind	i_kind;
+	struct fcgi_rec		i_rec;
+	const uint8_t		*i_data;
+	size_t			i_len;
+};
+
+/* Record decoder.  Initialise with fcgi_dec_init(). */
+struct fcgi_dec {
+	enum fcgi_side	d_side;
+	int		d_state;	/* header, content or padding */
+	uint8_t		d_hdr[FCGI_HEADER_LEN];
+	size_t		d_hlen;
+	struct fcgi_rec	d_rec;
+	uint32_t	d_left;		/* content bytes left in this record */
+	uint32_t	d_padleft;
+	/* Request tracking, FCGI_SIDE_WEBSERVER only. */
+	enum fcgi_phase	d_phase;
+	uint16_t	d_id;
+	uint8_t		d_begin[8];	/* FCGI_BeginRequestBody */
+	size_t		d_blen;
+	uint16_t	d_role;		/* valid once BEGIN_REQUEST ended */
+	uint8_t		d_flags;	/* FCGI_KEEP_CONN */
+};
+
+void		fcgi_dec_init(struct fcgi_dec *, enum fcgi_side);
+/*
+ * Decode from buf.  Returns FCGI_DEC_OK with one item (*used bytes
+ * consumed), FCGI_DEC_MORE when all of buf was consumed without a whole
+ * item, or an error (the connection must be closed).  CONTENT items point
+ * into buf.  A BEGIN_REQUEST's role and flags are in d_role/d_flags when
+ * its END item is returned.
+ */
+enum fcgi_status fcgi_dec_next(struct fcgi_dec *, const uint8_t *buf,
+		    size_t len, size_t *used, struct fcgi_item *out);
+/* The app ended the request (END_REQUEST relayed): accept a new BEGIN. */
+void		fcgi_dec_request_done(struct fcgi_dec *);
+const char	*fcgi_strerror(enum fcgi_status);
+const char	*fcgi_type_name(unsigned);
+
+/*
+ * Name-value pair decoder for the PARAMS stream; pairs may span records.
+ * Bytes go straight into a params arena.  limit bounds the encoded bytes.
+ */
+struct fcgi_nv {
+	int		n_state;
+	uint8_t		n_lenbuf[4];
+	size_t		n_lenhave;
+	uint32_t	n_nlen;
+	uint32_t	n_vlen;
+	uint8_t		*n_dst;		/* where the next pair byte goes */
+	size_t		n_left;		/* pair bytes still to come */
+	size_t		n_total;	/* encoded bytes seen */
+	size_t		n_limit;
+};
+
+void		fcgi_nv_init(struct fcgi_nv *, size_t limit);
+/*
+ * Consume all len bytes into p.  FCGI_DEC_MORE means "fine, go on";
+ * FCGI_DEC_ERR_TOOBIG when the limit or the arena is exceeded.
+ */
+enum fcgi_status fcgi_nv_feed(struct fcgi_nv *, struct params *p,
+		    const uint8_t *buf, size_t len);
+/* End of the PARAMS stream: OK, or ERR_PAIR when a pair was cut short. */
+enum fcgi_status fcgi_nv_finish(const struct fcgi_nv *);
+
+/* An 8-byte record header. */
+void		fcgi_enc_header(uint8_t *out, unsigned type, unsigned id,
+		    unsigned clen, unsigned plen);
+/*
+ * Encode p as PARAMS records for request id, whole pairs per record, each
+ * record <= FCGI_ENC_MAX_CONTENT and padded to 8, then the empty PARAMS.
+ * *need is always set to the bytes required; out may be NULL to ask.
+ * Returns OK, ERR_SPACE (cap < *need) or ERR_TOOBIG (one pair is larger
+ * than a record can hold: answer 431).
+ */
+enum fcgi_status fcgi_enc_params(const struct params *, unsigned id,
+		    uint8_t *out, size_t cap, size_t *need);
+/*
+ * A whole response from the daemon itself: STDOUT with msg (<= 65535
+ * bytes), the empty STDOUT, END_REQUEST.  Returns bytes written, or 0 if
+ * cap is too small.
+ */
+size_t		fcgi_enc_response(unsigned id, const char *msg, size_t len,
+		    uint8_t *out, size_t cap);
+/* BEGIN_REQUEST for role and flags: 16 bytes. */
+size_t		fcgi_enc_begin(unsigned id, unsigned role, unsigned flags,
+		    uint8_t *out);
+
+#endif

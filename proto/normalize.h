@@ -1,0 +1,86 @@
+/*
+ * The policy of SPEC §4 as one pure function:
+ *	(policy, params) -> (rewritten params, decision trail, verdict).
+ * It never allocates and never logs; the daemon logs what the trail and
+ * the warning flags say.
+ */
+#ifndef FCN_PROTO_NORMALIZE_H
+#define FCN_PROTO_NORMALIZE_H
+
+#include <stddef.h>
+
+#include "proto/cidr.h"
+#include "proto/params.h"
+
+enum norm_pick {
+	NORM_PICK_RIGHTMOST,	/* rightmost_untrusted: the safe default */
+	NORM_PICK_LEFTMOST,	/* leftmost_untrusted: spoofable */
+};
+
+struct norm_name {
+	const char	*n_str;
+	size_t		 n_len;
+};
+
+struct norm_names {
+	const struct norm_name	*nn_v;
+	size_t			 nn_n;
+};
+
+/* Immutable once built by config/; shared by every request of an app. */
+struct norm_policy {
+	const struct cidr_set	*np_trusted;
+	struct norm_names	 np_client;	/* client_headers */
+	struct norm_names	 np_proto;	/* proto_headers */
+	struct norm_names	 np_port;	/* port_headers */
+	struct norm_names	 np_host;	/* host_headers */
+	struct norm_name	 np_uri;	/* uri_header; n_len 0 = off */
+	struct norm_names	 np_drop;	/* drop_params */
+	struct norm_names	 np_reject;	/* reject_params */
+	enum norm_pick		 np_pick;
+	int			 np_assume_secure;
+	int			 np_strip;	/* strip_untrusted */
+};
+
+/* Warning flags: what the daemon should log at warn/info. */
+#define NORM_W_PEER	0x01	/* REMOTE_ADDR is not an IP */
+#define NORM_W_UNTRUSTED 0x02	/* untrusted peer sent forwarded headers */
+#define NORM_W_CLIENT	0x04	/* a hop was neither address nor identifier */
+#define NORM_W_SCHEME	0x08
+#define NORM_W_PORT	0x10
+#define NORM_W_HOST	0x20
+#define NORM_W_PREFIX	0x40
+
+/*
+ * The decision trail: text lines ending in '\n', truncated (never
+ * overrun) at t_cap.  Warnings are always written; the other lines only
+ * when t_verbose is set (--explain, log_level debug), so the common
+ * request pays nothing for them.
+ */
+struct norm_trail {
+	char		*t_buf;
+	size_t		 t_cap;
+	size_t		 t_len;
+	int		 t_verbose;
+	unsigned	 t_flags;	/* NORM_W_* */
+};
+
+enum norm_verdict {
+	NORM_OK,		/* forward the rewritten params */
+	NORM_BAD_REQUEST,	/* answer 400: bad param name or value */
+	NORM_FORBIDDEN,		/* answer 403: a reject_params param */
+	NORM_FULL,		/* answer 431: arena full while rewriting */
+};
+
+/* Bind a trail to buf of cap bytes (cap may be 0: no text at all). */
+void		norm_trail_init(struct norm_trail *, char *buf, size_t cap,
+		    int verbose);
+/*
+ * Run the policy on p in place.  On a verdict other than NORM_OK the
+ * params may be half rewritten and must not be forwarded.
+ */
+enum norm_verdict norm_run(const struct norm_policy *, struct params *p,
+		    struct norm_trail *);
+const char	*norm_verdict_str(enum norm_verdict);
+
+#endif
