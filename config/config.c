@@ -475,6 +475,9 @@ load_group(struct loader *L, const struct key *tab, size_t n, void *base,
 		}
 		lines[k] = (int)config_setting_source_line(s);
 		if (set_key(L, &tab[k], base, s) != 0) {
+			/* Keep validating the rest against the default. */
+			free_keys(&tab[k], 1, base);
+			set_default(&tab[k], base);
 			bad++;
 			lines[k] = -1;
 		}
@@ -678,10 +681,9 @@ check_app(struct loader *L, struct cfg_app *a, const config_setting_t *g,
 
 #define LINE(key) (((line = lines[key]) > 0) ? line : a->a_line)
 	file = a->a_file;
-	for (k = 0; k < NKEYS; k++)
-		if (lines[k] < 0)
-			return;		/* already reported */
 	for (k = 0; k < NKEYS; k++) {
+		if (lines[k] < 0)
+			continue;	/* already reported */
 		if (app_keys[k].k_off == offsetof(struct cfg_app, a_name)) {
 			p = a->a_name;
 			if (p == NULL)
@@ -834,10 +836,8 @@ load_app(struct loader *L, const config_setting_t *g)
 	memset(a, 0, sizeof(*a));
 	a->a_file = file;
 	a->a_line = line;
-	if (load_group(L, app_keys, NKEYS, a, g, NULL, lines) != 0) {
-		/* Keep it for cfg_free; do not validate half an app. */
-		return;
-	}
+	/* Validate even after errors: every mistake is reported at once. */
+	load_group(L, app_keys, NKEYS, a, g, NULL, lines);
 	check_app(L, a, g, lines);
 	build_policy(L, a);
 }
@@ -885,11 +885,13 @@ load_apps_dir(struct loader *L, const config_setting_t *s)
 				    (unsigned)j);
 				if (strcmp(config_setting_name(el), "app") == 0)
 					app = el;
-				else
-					msg(L->L_errs, 0, where(L, el, &line),
-					    line, "unknown key \"%s\" (a file "
-					    "in apps_dir holds one app = "
-					    "{ ... };)", config_setting_name(el));
+				else {
+					file = where(L, el, &line);
+					msg(L->L_errs, 0, file, line, "unknown "
+					    "key \"%s\" (a file in apps_dir "
+					    "holds one app = { ... };)",
+					    config_setting_name(el));
+				}
 			}
 			if (app == NULL)
 				msg(L->L_errs, 0, keep_file(L->L_cfg, path), 1,

@@ -188,7 +188,8 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 			n = FCGI_HEADER_LEN - d->d_hlen;
 			if (n > len - off)
 				n = len - off;
-			memcpy(d->d_hdr + d->d_hlen, buf + off, n);
+			if (n > 0)
+				memcpy(d->d_hdr + d->d_hlen, buf + off, n);
 			d->d_hlen += n;
 			off += n;
 			if (d->d_hlen < FCGI_HEADER_LEN) {

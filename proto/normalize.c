@@ -243,16 +243,17 @@ hygiene(struct ctx *c)
 			}
 		crlf_ok = (e->p_nlen == 9 && memcmp(s, "PHP_VALUE", 9) == 0) ||
 		    (e->p_nlen == 15 && memcmp(s, "PHP_ADMIN_VALUE", 15) == 0);
+		/* memchr is vectorised: three passes beat one byte loop. */
 		s = params_value(c->p, e);
-		for (j = 0; j < e->p_vlen; j++)
-			if (s[j] == 0 ||
-			    (!crlf_ok && (s[j] == '\r' || s[j] == '\n'))) {
-				TR(c, 0, "reject 400: value of %s has %s",
-				    esc((const char *)params_name(c->p, e),
-				    e->p_nlen, b, sizeof(b)),
-				    s[j] == 0 ? "NUL" : "CR or LF");
-				return (NORM_BAD_REQUEST);
-			}
+		if (memchr(s, '\0', e->p_vlen) != NULL || (!crlf_ok &&
+		    (memchr(s, '\r', e->p_vlen) != NULL ||
+		    memchr(s, '\n', e->p_vlen) != NULL))) {
+			TR(c, 0, "reject 400: value of %s has %s",
+			    esc((const char *)params_name(c->p, e), e->p_nlen,
+			    b, sizeof(b)), memchr(s, '\0', e->p_vlen) ?
+			    "NUL" : "CR or LF");
+			return (NORM_BAD_REQUEST);
+		}
 		s = params_name(c->p, e);
 		for (k = 0; k < pol->np_reject.nn_n; k++)
 			if (is_name(&pol->np_reject.nn_v[k], (const char *)s,

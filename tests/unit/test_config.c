@@ -1,0 +1,311 @@
+/*
+ * Config files good and bad, with the exact FILE:LINE expected, and the
+ * command line (-t, -T, -e, -V) driven through the real binary.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/util.h"
+
+#define APP(body) "apps = ( {\n name = \"a\";\n listen = \"127.0.0.1:9001\";\n" \
+	" upstream = \"unix:/run/php/php-fpm.sock\";\n" body "} );\n"
+
+struct cfg_case {
+	const char	*name;
+	const char	*text;
+	int		 ok;
+	const char	*msgs;	/* exact */
+};
+
+static const struct cfg_case cfg_cases[] = {
+	{ "minimal app", APP(""), 1, "" },
+	{ "syntax error with line", "log_level = \"info\";\napps = ( {\n"
+	  "  name = ;\n  listen = \"x\";\n} );\n", 0,
+	  "FILE:3: syntax error\n" },
+	{ "unknown key in an app (typo)", APP(" trusted_proxy = [];\n"), 0,
+	  "FILE:5: unknown key \"trusted_proxy\"\n" },
+	{ "unknown main key", "lg_level = \"info\";\n" APP(""), 0,
+	  "FILE:1: unknown key \"lg_level\"\n" },
+	{ "bad CIDR names its element line",
+	  APP(" trusted_proxies = [\n  \"10.0.0.0/8\",\n  \"10.0.0.1/8\",\n"
+	  "  \"lb.example.com\"\n ];\n"), 0,
+	  "FILE:7: trusted_proxies: \"10.0.0.1/8\": address has bits set "
+	  "right of the prefix (did you mean 10.0.0.0/8?)\n"
+	  /* libconfig gives the last element the line of its "]". */
+	  "FILE:9: trusted_proxies: \"lb.example.com\": not an IP address or "
+	  "CIDR (host names are not allowed)\n" },
+	{ "listen port out of range", "apps = ( {\n name = \"a\";\n"
+	  " listen = \"127.0.0.1:70000\";\n upstream = \"127.0.0.1:9000\";\n"
+	  "} );\n", 0, "FILE:3: listen \"127.0.0.1:70000\": expected "
+	  "unix:/path, IPv4:port or [IPv6]:port with a port 1-65535 (IP "
+	  "literals only, no host names)\n" },
+	{ "upstream host name refused", "apps = ( {\n name = \"a\";\n"
+	  " listen = \"[::1]:9001\";\n upstream = \"localhost:9000\";\n} );\n",
+	  0, "FILE:4: upstream \"localhost:9000\": expected unix:/path, "
+	  "IPv4:port or [IPv6]:port with a port 1-65535 (IP literals only, "
+	  "no host names)\n" },
+	{ "bad enum", APP(" client_pick = \"rightmost\";\n"), 0,
+	  "FILE:5: client_pick: \"rightmost\" is not one of "
+	  "rightmost_untrusted, leftmost_untrusted\n" },
+	{ "wrong type", APP(" strip_untrusted = \"yes\";\n"), 0,
+	  "FILE:5: strip_untrusted: expected true or false\n" },
+	{ "list element not a string", APP(" drop_params = [ 1 ];\n"), 0,
+	  "FILE:5: drop_params: element 1 is not a string\n" },
+	{ "integer out of range", APP(" max_params_bytes = 99999999999L;\n"),
+	  0, "FILE:5: max_params_bytes: 99999999999 is out of range "
+	  "1024-16777216\n" },
+	{ "negative timeout", APP(" idle_timeout_ms = -1;\n"), 0,
+	  "FILE:5: idle_timeout_ms: -1 is out of range 1-86400000\n" },
+	{ "missing keys", "apps = ( {\n name = \"a\";\n} );\n", 0,
+	  "FILE:1: missing \"listen\"\nFILE:1: missing \"upstream\"\n" },
+	{ "bad app name", "apps = ( {\n name = \"a b\";\n"
+	  " listen = \"127.0.0.1:1\";\n upstream = \"127.0.0.1:2\";\n} );\n", 0,
+	  "FILE:2: name \"a b\": use 1-64 of [A-Za-z0-9_.-]\n" },
+	{ "duplicate name and listen", "apps = ( {\n name = \"a\";\n"
+	  " listen = \"127.0.0.1:1\";\n upstream = \"127.0.0.1:2\";\n}, {\n"
+	  " name = \"a\";\n listen = \"127.0.0.1:1\";\n"
+	  " upstream = \"127.0.0.1:2\";\n} );\n", 0,
+	  "FILE:5: duplicate app name \"a\" (first at FILE:1)\n"
+	  "FILE:5: duplicate listen \"127.0.0.1:1\" (app \"a\" at FILE:1)\n" },
+	{ "no app at all", "log_level = \"debug\";\n", 0,
+	  "FILE:1: no app defined (use apps = ( { ... } ); or apps_dir)\n" },
+	{ "bad listen_mode", APP(" listen_mode = \"rw\";\n"), 0,
+	  "FILE:5: listen_mode \"rw\": expected an octal mode like \"0660\"\n" },
+	{ "bad log target", "log = \"file.log\";\n" APP(""), 0,
+	  "FILE:1: log: \"file.log\": expected stderr, syslog or an absolute "
+	  "path\n" },
+	{ "include of a directory is an error, not an exit",
+	  "@include \"/tmp\"\n" APP(""), 0,
+	  "FILE:1: @include \"/tmp\": not a regular file\n" },
+	{ "include of a missing file", "@include \"nope.conf\"\n" APP(""), 0,
+	  "FILE:1: @include \"DIR/nope.conf\": No such file or directory\n" },
+	{ "unsafe settings warn",
+	  APP(" client_pick = \"leftmost_untrusted\";\n"
+	  " trusted_proxies = [ \"0.0.0.0/0\" ];\n"), 1,
+	  "warn: FILE:6: trusted_proxies: 0.0.0.0/0 trusts every address: "
+	  "anyone can set the client address\n"
+	  "warn: FILE:5: client_pick = \"leftmost_untrusted\" lets any client "
+	  "choose its address (spoofable)\n" },
+	{ "lower-case header name warns", APP(" client_headers = "
+	  "[ \"x-forwarded-for\" ];\n"), 1,
+	  "warn: FILE:5: client_headers: \"x-forwarded-for\" has lower case or "
+	  "'-': nginx sends headers as HTTP_X_NAME\n" },
+	{ "systemd listen", "apps = ( {\n name = \"a\";\n"
+	  " listen = \"systemd:fcgi\";\n upstream = \"[::1]:9000\";\n} );\n", 1,
+	  "" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static void
+test_config_files(void)
+{
+	const struct cfg_case	*k;
+	struct cfg		*c;
+	const char		*msgs;
+	int			 failed = 0;
+
+	for (k = cfg_cases; k->name != NULL; k++) {
+		c = cfg_from_text(k->text, &msgs);
+		if ((c != NULL) != k->ok || strcmp(msgs, k->msgs) != 0) {
+			failed++;
+			fprintf(stderr, "\nconfig case \"%s\": %s\n%s", k->name,
+			    c ? "accepted" : "rejected", msgs);
+		}
+		cfg_free(c);
+	}
+	CU_ASSERT_EQUAL(failed, 0);
+}
+
+static void
+write_file(const char *name, const char *text)
+{
+	char	path[256];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp_dir(), name);
+	if ((f = fopen(path, "w")) == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_config_apps_dir_and_file(void)
+{
+	char		 text[512], dir[256];
+	struct cfg	*c;
+	const char	*msgs;
+
+	snprintf(dir, sizeof(dir), "%s/apps.d", tmp_dir());
+	mkdir(dir, 0755);
+	write_file("apps.d/20-b.conf", "app = {\n name = \"b\";\n"
+	    " listen = \"unix:/run/b.sock\";\n upstream = \"127.0.0.1:9000\";\n"
+	    " trusted_proxies_file = \"tp.txt\";\n};\n");
+	write_file("apps.d/10-a.conf", "app = {\n name = \"a\";\n"
+	    " listen = \"127.0.0.1:9001\";\n upstream = \"127.0.0.1:9000\";\n"
+	    "};\n");
+	write_file("apps.d/ignored.txt", "garbage");
+	write_file("tp.txt", "# Cloudflare-like ranges\n173.245.48.0/20\n\n"
+	    "  2400:cb00::/32   # v6\n");
+	snprintf(text, sizeof(text), "apps_dir = \"apps.d\";\n");
+	c = cfg_from_text(text, &msgs);
+	if (c == NULL)
+		fprintf(stderr, "\n%s", msgs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(msgs, "");
+	CU_ASSERT_EQUAL(c->c_napps, 2);
+	CU_ASSERT_STRING_EQUAL(c->c_apps[0].a_name, "a");	/* name order */
+	CU_ASSERT_STRING_EQUAL(c->c_apps[1].a_name, "b");
+	CU_ASSERT_EQUAL(c->c_apps[1].a_ntrusted, 2);
+	cfg_free(c);
+
+	write_file("tp.txt", "10.0.0.0/8\nfoo\n10.0.0.0/33\n");
+	write_file("apps.d/30-c.conf", "app = {\n name = \"c\";\n"
+	    " listen = \"127.0.0.1:9003\";\n upstream = \"127.0.0.1:9000\";\n"
+	    "};\nextra = 1;\n");
+	c = cfg_from_text(text, &msgs);
+	CU_ASSERT_PTR_NULL(c);
+	if (getenv("FCN_DEBUG"))
+		fprintf(stderr, "[%s]\n", msgs);
+	CU_ASSERT_STRING_EQUAL(msgs,
+	    "DIR/tp.txt:2: \"foo\": not an IP address or CIDR\n"
+	    "DIR/tp.txt:3: \"10.0.0.0/33\": not an IP address or "
+	    "CIDR\n"
+	    "DIR/apps.d/30-c.conf:6: unknown key \"extra\" (a file in apps_dir "
+	    "holds one app = { ... };)\n");
+	remove(strcat(dir, "/30-c.conf"));
+	c = cfg_from_text("apps_dir = \"/nonexistent\";\n", &msgs);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_STRING_EQUAL(msgs, "FILE:1: apps_dir \"/nonexistent\": No "
+	    "such file or directory\n");
+}
+
+static void
+test_config_builtin_default(void)
+{
+	struct cfg_errors	 errs;
+	struct cfg		*c;
+	const struct cfg_app	*a;
+
+	cfg_errors_init(&errs);
+	c = cfg_load(NULL, &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(errs.e_n, 0);
+	a = cfg_app_find(c, "default");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_STRING_EQUAL(a->a_listen_addr.ca_text, "127.0.0.1:9001");
+	CU_ASSERT_STRING_EQUAL(a->a_upstream, "unix:/run/php/php-fpm.sock");
+	CU_ASSERT_EQUAL(a->a_ntrusted, 2);
+	CU_ASSERT_EQUAL(a->a_max_params_bytes, 131072);
+	CU_ASSERT_EQUAL(a->a_policy.np_drop.nn_n, 1);
+	CU_ASSERT_EQUAL(a->a_policy.np_strip, 1);
+	cfg_free(c);
+	cfg_errors_free(&errs);
+}
+
+/* Run the real binary; stdout and stderr captured to strings. */
+static int
+run(const char *args, const char *in, char *out, size_t outcap, char *err,
+    size_t errcap)
+{
+	const char	*bin = getenv("FCN_BIN");
+	char		 cmd[2048], ipath[256], opath[256], epath[256];
+	FILE		*f;
+	size_t		 n;
+	int		 st;
+
+	if (bin == NULL)
+		bin = "build/fcgi-normalizer";
+	snprintf(ipath, sizeof(ipath), "%s/stdin", tmp_dir());
+	snprintf(opath, sizeof(opath), "%s/stdout", tmp_dir());
+	snprintf(epath, sizeof(epath), "%s/stderr", tmp_dir());
+	write_file("stdin", in ? in : "");
+	snprintf(cmd, sizeof(cmd), "%s %s <%s >%s 2>%s", bin, args, ipath,
+	    opath, epath);
+	st = system(cmd);
+	f = fopen(opath, "r");
+	n = fread(out, 1, outcap - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	f = fopen(epath, "r");
+	n = fread(err, 1, errcap - 1, f);
+	err[n] = '\0';
+	fclose(f);
+	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static void
+test_config_cli(void)
+{
+	static char	out[65536], err[65536];
+	char		args[512];
+
+	CU_ASSERT_EQUAL(run("-V", NULL, out, sizeof(out), err, sizeof(err)),
+	    0);
+	CU_ASSERT(strncmp(out, "fcgi-normalizer ", 16) == 0);
+
+	write_file("good.conf", APP(" trusted_proxies = [ \"10.0.0.0/8\" ];\n"
+	    " uri_header = \"HTTP_X_FORWARDED_URI\";\n"));
+	snprintf(args, sizeof(args), "-t -c %s/good.conf", tmp_dir());
+	CU_ASSERT_EQUAL(run(args, NULL, out, sizeof(out), err, sizeof(err)),
+	    0);
+	CU_ASSERT_STRING_EQUAL(out, "configuration OK\n");
+	CU_ASSERT_STRING_EQUAL(err, "");
+
+	snprintf(args, sizeof(args), "-T -c %s/good.conf", tmp_dir());
+	CU_ASSERT_EQUAL(run(args, NULL, out, sizeof(out), err, sizeof(err)),
+	    0);
+	CU_ASSERT(strstr(out, "client_headers = [ \"HTTP_X_FORWARDED_FOR\" ];")
+	    != NULL);
+	CU_ASSERT(strstr(out, "max_params_bytes = 131072;") != NULL);
+	CU_ASSERT(strstr(out, "drop_params = [ \"HTTP_PROXY\" ];") != NULL);
+
+	write_file("bad.conf", APP(" trusted_proxies = [ \"10.0.0.0/88\" ];\n"
+	    " bogus = 1;\n"));
+	snprintf(args, sizeof(args), "-t -c %s/bad.conf", tmp_dir());
+	CU_ASSERT_EQUAL(run(args, NULL, out, sizeof(out), err, sizeof(err)),
+	    1);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	CU_ASSERT(strstr(err, "/bad.conf:6: unknown key \"bogus\"\n") != NULL);
+	CU_ASSERT(strstr(err, "/bad.conf:5: trusted_proxies: \"10.0.0.0/88\": "
+	    "bad prefix length\n") != NULL);
+
+	snprintf(args, sizeof(args), "-c %s/good.conf -e a", tmp_dir());
+	CU_ASSERT_EQUAL(run(args, "REMOTE_ADDR=10.0.0.5\nSCRIPT_NAME=/i.php\n"
+	    "HTTP_X_FORWARDED_FOR=203.0.113.7, 10.1.1.1\n"
+	    "HTTP_X_FORWARDED_URI=/matomo\nHTTP_PROXY=x\n", out, sizeof(out),
+	    err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "REMOTE_ADDR=203.0.113.7\n"
+	    "SCRIPT_NAME=/matomo/i.php\n"
+	    "HTTP_X_FORWARDED_FOR=203.0.113.7, 10.1.1.1\n"
+	    "REALIP_REMOTE_ADDR=10.0.0.5\n");
+	CU_ASSERT(strstr(err, "hop 1 203.0.113.7 untrusted: client\n") != NULL);
+	CU_ASSERT(strstr(err, "verdict: ok\n") != NULL);
+
+	snprintf(args, sizeof(args), "-c %s/good.conf -e nope", tmp_dir());
+	CU_ASSERT_EQUAL(run(args, "", out, sizeof(out), err, sizeof(err)), 1);
+	CU_ASSERT(strstr(err, "no app \"nope\"") != NULL);
+	CU_ASSERT_EQUAL(run("-x", NULL, out, sizeof(out), err, sizeof(err)),
+	    1);
+	CU_ASSERT_EQUAL(run("-l loud -t", NULL, out, sizeof(out), err,
+	    sizeof(err)), 1);
+}
+
+void
+suite_config(void)
+{
+	CU_pSuite	s = CU_add_suite("config", NULL, NULL);
+
+	ADD_TEST(s, "config: files good and bad, exact FILE:LINE",
+	    test_config_files);
+	ADD_TEST(s, "config: apps_dir in name order, trusted_proxies_file",
+	    test_config_apps_dir_and_file);
+	ADD_TEST(s, "config: the built-in default config (SPEC §3.3)",
+	    test_config_builtin_default);
+	ADD_TEST(s, "config: -V, -t, -T, -e through the binary",
+	    test_config_cli);
+}
