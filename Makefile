@@ -97,11 +97,15 @@ FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. -g -O1 \
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
 	    mkdir -p build/fuzz/corpus-$$t; \
-	    echo "fuzz_$$t: $(FUZZ_SECONDS)s"; \
 	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-	        -print_final_stats=1 build/fuzz/corpus-$$t \
-	        tests/fuzz/corpus/$$t 2>&1 | \
-	        grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
+	        -print_final_stats=1 -artifact_prefix=build/fuzz/ \
+	        build/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
+	        >build/fuzz/$$t.log 2>&1; rc=$$?; \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS)s, `grep -o \
+	        'number_of_executed_units: [0-9]*' build/fuzz/$$t.log | \
+	        grep -o '[0-9]*$$'` executions, exit $$rc"; \
+	    if [ $$rc != 0 ]; then grep -A30 ERROR build/fuzz/$$t.log; \
+	        exit 1; fi; \
 	done
 
 fuzz-smoke:
@@ -110,6 +114,10 @@ fuzz-smoke:
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(PROTO_SRC)
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	@FCN_BIN=$(BIN) sh tests/demo.sh
 
 clean:
 	rm -rf build
