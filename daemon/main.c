@@ -18,7 +18,7 @@
 
 #define EXPLAIN_TRAIL	65536
 
-int	srv_main(struct cfg *, const char *, int);
+#include "daemon/server.h"
 
 static void	usage(FILE *);
 static int	explain(const struct cfg *, const char *);

@@ -655,6 +655,7 @@ norm_run(const struct norm_policy *pol, struct params *p,
 	enum norm_verdict	 verdict;
 	char			 b[TRAIL_VALUE_MAX + 8], cb[CIDR_STRLEN];
 	int			 s;
+	size_t			 i;
 
 	memset(&c, 0, sizeof(c));
 	c.pol = pol;
@@ -666,7 +667,11 @@ norm_run(const struct norm_policy *pol, struct params *p,
 	/* §4.8 first: a request we refuse is not worth rewriting. */
 	if ((verdict = hygiene(&c)) != NORM_OK)
 		return (verdict);
-	remove_names(&c, &pol->np_drop);
+	for (i = 0; i < pol->np_drop.nn_n; i++)
+		if (params_remove(p, pol->np_drop.nn_v[i].n_str,
+		    pol->np_drop.nn_v[i].n_len) > 0)
+			TR(&c, 0, "%s removed (drop_params)",
+			    pol->np_drop.nn_v[i].n_str);
 	join_repeated(&c, &pol->np_client);
 	join_repeated(&c, &pol->np_proto);
 	join_repeated(&c, &pol->np_port);

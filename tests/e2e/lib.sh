@@ -1,0 +1,181 @@
+# Shared e2e runner pieces: start php-fpm, nginx and the daemon in a temp
+# dir on loopback and unix sockets, stop them by PID.  Sourced by run.
+T=$(mktemp -d /tmp/fcn-e2e.XXXXXX)
+BIN=${FCN_BIN:-build/fcgi-normalizer}
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+HERE=$(cd "$(dirname "$0")" && pwd)
+PIDS=""
+FAILS=0
+PASSES=0
+
+free_port() {
+	local p
+	for p in $(shuf -i 20000-59999 -n 50); do
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+	done
+	return 1
+}
+
+cleanup() {
+	[ -f "$T/daemon.pid" ] && kill -TERM "$(cat "$T/daemon.pid")" 2>/dev/null
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+wait_for() {	# wait_for FILE-OR-SOCKET
+	local i
+	for i in $(seq 1 100); do [ -e "$1" ] && return 0; sleep 0.05; done
+	echo "timeout waiting for $1" >&2
+	return 1
+}
+
+start_php() {
+	mkdir -p "$T/www" && cp "$HERE"/www/*.php "$T/www/"
+	cat > "$T/php-fpm.conf" <<CONF
+[global]
+pid = $T/php-fpm.pid
+error_log = $T/php-fpm.log
+daemonize = no
+[www]
+user = root
+group = root
+listen = $T/php.sock
+pm = static
+pm.max_children = 4
+clear_env = no
+catch_workers_output = yes
+CONF
+	php-fpm8.2 -R -y "$T/php-fpm.conf" -F >/dev/null 2>&1 &
+	PIDS="$PIDS $!"
+	PHP_PID=$!
+	wait_for "$T/php.sock"
+}
+
+start_nginx() {
+	EDGE=$(free_port); ORIGIN=$(free_port); DIRECT=$(free_port)
+	mkdir -p "$T/nginx"
+	cat > "$T/nginx.conf" <<CONF
+user root;
+daemon off;
+worker_processes 1;
+pid $T/nginx.pid;
+error_log $T/nginx-error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $T/nginx/body;
+	fastcgi_temp_path $T/nginx/fastcgi;
+	proxy_temp_path $T/nginx/proxy;
+	scgi_temp_path $T/nginx/scgi;
+	uwsgi_temp_path $T/nginx/uwsgi;
+	client_max_body_size 64m;
+	upstream fcn_keep { server unix:$T/fcn.sock; keepalive 8; }
+	# The edge: what a TLS-terminating load balancer does.
+	server {
+		listen 127.0.0.1:$EDGE;
+		location /matomo/ {
+			proxy_set_header X-Forwarded-Uri /matomo;
+			proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+			proxy_set_header X-Forwarded-Proto https;
+			proxy_set_header X-Forwarded-Host public.example;
+			proxy_pass http://127.0.0.1:$ORIGIN/;
+		}
+		location / {
+			proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+			proxy_set_header X-Forwarded-Proto https;
+			proxy_set_header X-Forwarded-Host public.example;
+			proxy_pass http://127.0.0.1:$ORIGIN;
+		}
+	}
+	# The origin: nginx -> fcgi-normalizer -> php-fpm.
+	server {
+		listen 127.0.0.1:$ORIGIN;
+		listen [::1]:$ORIGIN;
+		root $T/www;
+		location ^~ /keep/ {
+			rewrite ^/keep(/.*)\$ \$1 break;
+			include /etc/nginx/fastcgi_params;
+			fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+			fastcgi_keep_conn on;
+			fastcgi_pass fcn_keep;
+		}
+		location ~ \.php\$ {
+			include /etc/nginx/fastcgi_params;
+			fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+			fastcgi_pass unix:$T/fcn.sock;
+		}
+	}
+	# Direct: nginx -> php-fpm, for comparison.
+	server {
+		listen 127.0.0.1:$DIRECT;
+		root $T/www;
+		location ~ \.php\$ {
+			include /etc/nginx/fastcgi_params;
+			fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+			fastcgi_pass unix:$T/php.sock;
+		}
+	}
+}
+CONF
+	nginx -c "$T/nginx.conf" -p "$T/nginx" -e "$T/nginx-error.log" &
+	PIDS="$PIDS $!"
+	wait_for "$T/nginx.pid"
+}
+
+# start_daemon 'app config body'  (listen and upstream are filled in)
+start_daemon() {
+	stop_daemon
+	cat > "$T/fcn.conf" <<CONF
+log_level = "${LOG_LEVEL:-info}";
+apps = ( {
+	name = "e2e";
+	listen = "unix:$T/fcn.sock";
+	upstream = "unix:$T/php.sock";
+	$1
+} );
+CONF
+	: > "$T/daemon.log"
+	"$BIN" -c "$T/fcn.conf" >>"$T/daemon.log" 2>&1 &
+	echo $! > "$T/daemon.pid"
+	wait_for "$T/fcn.sock"
+}
+
+stop_daemon() {
+	if [ -f "$T/daemon.pid" ]; then
+		kill -TERM "$(cat "$T/daemon.pid")" 2>/dev/null
+		wait "$(cat "$T/daemon.pid")" 2>/dev/null
+		rm -f "$T/daemon.pid" "$T/fcn.sock"
+	fi
+}
+
+# json KEY < response: the value of KEY in dump.php's JSON (null -> "null").
+json() {
+	php -r '$j = json_decode(stream_get_contents(STDIN), true);
+	    $v = $j[$argv[1]] ?? null; echo $v === null ? "null" : $v;' "$1"
+}
+
+fail() { echo "    FAIL: $*"; CASE_OK=0; }
+expect() {	# expect KEY VALUE  (against $RESP)
+	local got
+	got=$(printf '%s' "$RESP" | json "$1")
+	[ "$got" = "$2" ] || fail "$1: want '$2', got '$got'"
+}
+log_has() { grep -q -- "$1" "$T/daemon.log" || fail "log lacks: $1"; }
+log_lacks() { ! grep -q -- "$1" "$T/daemon.log" || fail "log has: $1"; }
+good_request() {	# after bad input: the daemon still answers
+	local r
+	r=$(curl -s "http://127.0.0.1:$ORIGIN/dump.php")
+	[ "$(printf '%s' "$r" | json script)" = "$T/www/dump.php" ] ||
+	    fail "good request after bad input failed: $r"
+}
+
+# raw_send HEX...: write raw bytes to the daemon's socket, print the reply.
+raw_send() {
+	php -r '$s = stream_socket_client("unix://" . $argv[1], $e, $es, 2);
+	    if (!$s) exit(1);
+	    fwrite($s, hex2bin($argv[2])); stream_set_timeout($s, 3);
+	    echo bin2hex(stream_get_contents($s));' "$T/fcn.sock" "$1"
+}

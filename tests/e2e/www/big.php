@@ -1,0 +1,7 @@
+<?php
+// A deterministic multi-MiB response: ?n=bytes.
+$n = (int)($_GET['n'] ?? 3145728);
+header('Content-Type: application/octet-stream');
+$chunk = str_repeat('0123456789abcdef', 4096);
+for ($sent = 0; $sent < $n; $sent += strlen($chunk))
+    echo substr($chunk, 0, min(strlen($chunk), $n - $sent));
