@@ -117,7 +117,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC)
 
 demo: deps
 	$(MAKE) --no-print-directory all
-	@FCN_BIN=$(BIN) sh tests/demo.sh
+	@FCN_BIN=$(BIN) bash tests/demo.sh
 
 clean:
 	rm -rf build

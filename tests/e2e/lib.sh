@@ -3,7 +3,7 @@
 T=$(mktemp -d /tmp/fcn-e2e.XXXXXX)
 BIN=${FCN_BIN:-build/fcgi-normalizer}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
-HERE=$(cd "$(dirname "$0")" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PIDS=""
 FAILS=0
 PASSES=0
@@ -17,6 +17,11 @@ free_port() {
 }
 
 cleanup() {
+	if [ -n "${DEMO_KEEP:-}" ]; then
+		echo "left running in $T; stop with:"
+		echo "  kill $(cat "$T/daemon.pid" 2>/dev/null) $PIDS"
+		return
+	fi
 	[ -f "$T/daemon.pid" ] && kill -TERM "$(cat "$T/daemon.pid")" 2>/dev/null
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.2
@@ -76,6 +81,12 @@ http {
 	# The edge: what a TLS-terminating load balancer does.
 	server {
 		listen 127.0.0.1:$EDGE;
+		location /direct/ {
+			proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+			proxy_set_header X-Forwarded-Proto https;
+			proxy_set_header X-Forwarded-Host public.example;
+			proxy_pass http://127.0.0.1:$DIRECT/;
+		}
 		location /matomo/ {
 			proxy_set_header X-Forwarded-Uri /matomo;
 			proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
