@@ -377,29 +377,10 @@ up_open(struct conn *c)
 {
 	const struct cfg_addr	*ua = &c->c_app->a_upstream_addr;
 	struct sockaddr_storage	 ss;
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&ss;
 	struct timeval		 tv;
 	int			 len;
 
-	memset(&ss, 0, sizeof(ss));
-	if (ua->ca_kind == CFG_ADDR_UNIX) {
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s",
-		    ua->ca_path);
-		len = sizeof(*sun);
-	} else if (ua->ca_ip.a_family == ADDR_V4) {
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, ua->ca_ip.a_bytes, 4);
-		s4->sin_port = htons((uint16_t)ua->ca_port);
-		len = sizeof(*s4);
-	} else {
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, ua->ca_ip.a_bytes, 16);
-		s6->sin6_port = htons((uint16_t)ua->ca_port);
-		len = sizeof(*s6);
-	}
+	len = srv_sockaddr(ua, &ss);
 	fcgi_dec_init(&c->c_udec, FCGI_SIDE_APP);
 	c->c_up_ready = 0;
 	c->c_up = bufferevent_socket_new(c->c_l->l_srv->s_base, -1,

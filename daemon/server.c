@@ -58,6 +58,32 @@ srv_gen_unref(struct gen *g)
 	}
 }
 
+int
+srv_sockaddr(const struct cfg_addr *ca, struct sockaddr_storage *ss)
+{
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ca->ca_kind == CFG_ADDR_UNIX) {
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s",
+		    ca->ca_path);
+		return (sizeof(*sun));
+	}
+	if (ca->ca_ip.a_family == ADDR_V4) {
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, ca->ca_ip.a_bytes, 4);
+		s4->sin_port = htons((uint16_t)ca->ca_port);
+		return (sizeof(*s4));
+	}
+	s6->sin6_family = AF_INET6;
+	memcpy(&s6->sin6_addr, ca->ca_ip.a_bytes, 16);
+	s6->sin6_port = htons((uint16_t)ca->ca_port);
+	return (sizeof(*s6));
+}
+
 static struct listener *
 listener_find(struct server *s, const char *key)
 {
@@ -91,16 +117,12 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 {
 	const struct cfg_addr	*la = &a->a_listen_addr;
 	struct sockaddr_storage	 ss;
-	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&ss;
 	struct listener		*l;
 	struct passwd		*pw;
 	struct group		*gr;
 	int			 fd = -1, one = 1;
 	socklen_t		 len;
 
-	memset(&ss, 0, sizeof(ss));
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return (-1);
 	l->l_srv = s;
@@ -113,14 +135,11 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 		}
 		evutil_make_socket_nonblocking(fd);
 	} else if (la->ca_kind == CFG_ADDR_UNIX) {
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s",
-		    la->ca_path);
+		len = (socklen_t)srv_sockaddr(la, &ss);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		unlink(la->ca_path);	/* a stale socket, as php-fpm does */
-		if (fd < 0 || bind(fd, (struct sockaddr *)sun,
-		    sizeof(*sun)) < 0 || chmod(la->ca_path, a->a_mode) < 0)
+		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 || chmod(la->ca_path, a->a_mode) < 0)
 			goto syserr;
 		l->l_unlink = strdup(la->ca_path);
 		pw = a->a_listen_owner ? getpwnam(a->a_listen_owner) : NULL;
@@ -131,17 +150,7 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 		if (listen(fd, LISTEN_BACKLOG) < 0)
 			goto syserr;
 	} else {
-		if (la->ca_ip.a_family == ADDR_V4) {
-			s4->sin_family = AF_INET;
-			memcpy(&s4->sin_addr, la->ca_ip.a_bytes, 4);
-			s4->sin_port = htons((uint16_t)la->ca_port);
-			len = sizeof(*s4);
-		} else {
-			s6->sin6_family = AF_INET6;
-			memcpy(&s6->sin6_addr, la->ca_ip.a_bytes, 16);
-			s6->sin6_port = htons((uint16_t)la->ca_port);
-			len = sizeof(*s6);
-		}
+		len = (socklen_t)srv_sockaddr(la, &ss);
 		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd < 0)

@@ -46,7 +46,11 @@ struct server {
 	struct event		*s_emfile_timer;
 };
 
+struct sockaddr_storage;
+
 int	srv_main(struct cfg *, const char *path, int level);
+/* Fill ss from a unix: or TCP address; returns the sockaddr length. */
+int	srv_sockaddr(const struct cfg_addr *, struct sockaddr_storage *ss);
 void	srv_gen_ref(struct gen *);
 void	srv_gen_unref(struct gen *);
 /* A connection of l closed: resume accepting, free drained listeners. */
