@@ -16,6 +16,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "daemon/conn.h"
 #include "daemon/log.h"
@@ -34,6 +35,8 @@
 #define TRAIL_QUIET	1024
 
 struct conn {
+	struct conn		*c_next;	/* server's list */
+	struct conn		**c_prevp;
 	struct listener		*c_l;
 	const struct cfg_app	*c_app;
 	struct gen		*c_gen;
@@ -44,7 +47,8 @@ struct conn {
 	struct fcgi_dec		 c_fdec;	/* what the web server sends */
 	struct fcgi_dec		 c_udec;	/* what php-fpm answers */
 	struct fcgi_nv		 c_nv;
-	struct params		*c_params;
+	struct params		*c_params;	/* only while reading params */
+	struct event		*c_timer;	/* params_timeout_ms */
 	unsigned		 c_reqid;
 	int			 c_keep;	/* FCGI_KEEP_CONN */
 	int			 c_up_ready;	/* connected */
@@ -69,6 +73,8 @@ static int	up_open(struct conn *);
 static int	answer(struct conn *, const char *, const char *);
 static void	set_front_timeout(struct conn *, long);
 static void	log_trail(struct conn *, const struct norm_trail *);
+static void	timer_cb(evutil_socket_t, short, void *);
+static void	arm_params_timer(struct conn *);
 static int	rate_ok(void);
 
 static void
@@ -83,6 +89,31 @@ set_front_timeout(struct conn *c, long ms)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	bufferevent_set_timeouts(c->c_front, &tv, NULL);
+}
+
+/*
+ * SPEC §3.2: all params within params_timeout_ms of the request's start.
+ * A one-shot timer, not a read timeout: a client trickling one byte a
+ * minute must not hold the connection forever.
+ */
+static void
+arm_params_timer(struct conn *c)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = c->c_app->a_params_timeout_ms / 1000;
+	tv.tv_usec = (c->c_app->a_params_timeout_ms % 1000) * 1000;
+	evtimer_add(c->c_timer, &tv);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	conn_close(c, "params timeout");
 }
 
 void
@@ -120,6 +151,10 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	}
 	l->l_nconns++;
 	l->l_srv->s_nconns++;
+	if ((c->c_next = l->l_srv->s_conns) != NULL)
+		c->c_next->c_prevp = &c->c_next;
+	c->c_prevp = &l->l_srv->s_conns;
+	l->l_srv->s_conns = c;
 	fcgi_dec_init(&c->c_fdec, FCGI_SIDE_WEBSERVER);
 	c->c_front = bufferevent_socket_new(l->l_srv->s_base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
@@ -130,7 +165,12 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	}
 	bufferevent_setcb(c->c_front, front_read, front_write, front_event, c);
 	bufferevent_setwatermark(c->c_front, EV_WRITE, WM_LOW, 0);
-	set_front_timeout(c, c->c_app->a_params_timeout_ms);
+	if ((c->c_timer = evtimer_new(l->l_srv->s_base, timer_cb, c)) ==
+	    NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	arm_params_timer(c);
 	bufferevent_enable(c->c_front, EV_READ | EV_WRITE);
 	log_debug(c->c_app->a_name, "accept conn=%lu peer=%s", c->c_id,
 	    c->c_peer);
@@ -152,10 +192,21 @@ conn_close(struct conn *c, const char *reason)
 		bufferevent_free(c->c_front);
 	if (c->c_up != NULL)
 		bufferevent_free(c->c_up);
+	if (c->c_timer != NULL)
+		event_free(c->c_timer);
 	params_free(c->c_params);
 	srv_gen_unref(c->c_gen);
+	if ((*c->c_prevp = c->c_next) != NULL)
+		c->c_next->c_prevp = c->c_prevp;
 	free(c);
 	srv_conn_closed(l);
+}
+
+void
+conn_close_all(struct server *s)
+{
+	while (s->s_conns != NULL)
+		conn_close(s->s_conns, "shutting down");
 }
 
 /* At most 10 warnings a second for peer-caused trouble (STYLE S8). */
@@ -273,6 +324,12 @@ item(struct conn *c, const struct fcgi_item *it)
 	case FCGI_ITEM_HEADER:
 		if (type == FCGI_BEGIN_REQUEST || type == FCGI_PARAMS)
 			return (0);
+		if (type == FCGI_ABORT_REQUEST &&
+		    c->c_fdec.d_phase == FCGI_PHASE_PARAMS) {
+			/* php-fpm never saw this request: nothing to relay. */
+			conn_close(c, "request aborted before its params");
+			return (-1);
+		}
 		if (c->c_up == NULL && up_open(c) < 0)
 			return (-1);
 		fcgi_enc_header(h, type, it->i_rec.r_id, it->i_rec.r_clen, 0);
@@ -300,7 +357,12 @@ item(struct conn *c, const struct fcgi_item *it)
 	if (type == FCGI_BEGIN_REQUEST) {
 		c->c_reqid = c->c_fdec.d_id;
 		c->c_keep = (c->c_fdec.d_flags & FCGI_KEEP_CONN) != 0;
-		cap = (size_t)c->c_app->a_max_params_bytes * 2 + 16384;
+		/*
+		 * The request's bytes plus room for what the policy writes
+		 * (joined headers, REALIP_*, prefixes).  Freed once the params
+		 * are sent, so an idle kept-alive connection holds no arena.
+		 */
+		cap = (size_t)c->c_app->a_max_params_bytes * 3 / 2 + 16384;
 		if (c->c_params == NULL &&
 		    (c->c_params = params_new(cap)) == NULL) {
 			conn_close(c, "out of memory");
@@ -308,7 +370,8 @@ item(struct conn *c, const struct fcgi_item *it)
 		}
 		params_reset(c->c_params);
 		fcgi_nv_init(&c->c_nv, (size_t)c->c_app->a_max_params_bytes);
-		set_front_timeout(c, c->c_app->a_params_timeout_ms);
+		set_front_timeout(c, 0);
+		arm_params_timer(c);
 	} else if (type == FCGI_PARAMS && it->i_rec.r_clen == 0) {
 		return (params_done(c));
 	} else if (type == FCGI_STDIN && it->i_rec.r_clen == 0) {
@@ -367,6 +430,9 @@ params_done(struct conn *c)
 	fcgi_enc_params(c->c_params, c->c_reqid, iov.iov_base, need, &need);
 	iov.iov_len = need;
 	evbuffer_commit_space(bufferevent_get_output(c->c_up), &iov, 1);
+	evtimer_del(c->c_timer);
+	params_free(c->c_params);
+	c->c_params = NULL;
 	/* The body may stall no longer than the idle timeout. */
 	set_front_timeout(c, c->c_app->a_idle_timeout_ms);
 	return (0);
@@ -533,8 +599,7 @@ front_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
-		conn_close(c, c->c_fdec.d_phase == FCGI_PHASE_IDLE &&
-		    c->c_requests > 0 ? "idle timeout" : "params timeout");
+		conn_close(c, "idle timeout");
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && c->c_fdec.d_phase == FCGI_PHASE_IDLE &&

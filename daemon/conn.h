@@ -13,10 +13,13 @@
 #include <event2/util.h>
 
 struct listener;
+struct server;
 struct sockaddr;
 
 /* Take over an accepted socket fd from listener l. */
 void	conn_accept(struct listener *l, evutil_socket_t fd,
 	    const struct sockaddr *sa, int salen);
+/* Close every connection of s now (fast stop). */
+void	conn_close_all(struct server *s);
 
 #endif

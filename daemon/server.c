@@ -515,6 +515,8 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	log_info(NULL, "started: %zu apps from %s", cfg->c_napps, cfg->c_file);
 	event_base_dispatch(s.s_base);
 	log_info(NULL, "exiting");
+	s.s_quitting = 0;	/* no loopbreak from the closes below */
+	conn_close_all(&s);
 	while ((l = s.s_listeners) != NULL) {
 		l->l_nconns = 0;
 		listener_free(l);

@@ -33,8 +33,11 @@ struct listener {
 	struct listener		*l_next;
 };
 
+struct conn;
+
 struct server {
 	struct event_base	*s_base;
+	struct conn		*s_conns;	/* every open connection */
 	struct gen		*s_gen;
 	const char		*s_path;	/* -c, NULL for the default */
 	int			 s_level;	/* -l, or -1 */

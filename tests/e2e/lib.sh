@@ -1,6 +1,7 @@
 # Shared e2e runner pieces: start php-fpm, nginx and the daemon in a temp
 # dir on loopback and unix sockets, stop them by PID.  Sourced by run.
 T=$(mktemp -d /tmp/fcn-e2e.XXXXXX)
+chmod 755 "$T"	# the privilege-drop case runs as nobody
 BIN=${FCN_BIN:-build/fcgi-normalizer}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,8 +49,9 @@ daemonize = no
 user = root
 group = root
 listen = $T/php.sock
+listen.mode = 0666
 pm = static
-pm.max_children = 4
+pm.max_children = 6
 clear_env = no
 catch_workers_output = yes
 CONF
@@ -160,6 +162,19 @@ stop_daemon() {
 		wait "$(cat "$T/daemon.pid")" 2>/dev/null
 		rm -f "$T/daemon.pid" "$T/fcn.sock"
 	fi
+	san_check
+}
+
+# Under SAN=1 a sanitizer report in the daemon's log fails the run, even
+# when every request happened to succeed (leaks show only at exit).
+san_check() {
+	if [ -f "$T/daemon.log" ] && grep -q -E \
+	    'Sanitizer|runtime error:' "$T/daemon.log"; then
+		echo "    sanitizer report from the daemon:"
+		grep -A30 -E 'Sanitizer|runtime error:' "$T/daemon.log" | head -40 | sed 's/^/      | /'
+		FAILS=$((FAILS + 1))
+		: > "$T/daemon.log"
+	fi
 }
 
 # json KEY < response: the value of KEY in dump.php's JSON (null -> "null").
@@ -189,4 +204,42 @@ raw_send() {
 	    if (!$s) exit(1);
 	    fwrite($s, hex2bin($argv[2])); stream_set_timeout($s, 3);
 	    echo bin2hex(stream_get_contents($s));' "$T/fcn.sock" "$1"
+}
+
+# hold_conn SECONDS HEX [BIND]: connect (to $T/fcn.sock or tcp://ADDR via
+# $HOLD_TARGET), send HEX, wait up to SECONDS for the daemon to close.
+# Prints "closed after N ms" or "still open".
+hold_conn() {
+	php -r '$ctx = stream_context_create(["socket" =>
+	    ["bindto" => $argv[4] ?? "0:0"]]);
+	    $s = @stream_socket_client($argv[1], $e, $es, 2,
+	    STREAM_CLIENT_CONNECT, $ctx);
+	    if (!$s) { echo "connect failed\n"; exit; }
+	    fwrite($s, hex2bin($argv[3])); $t0 = microtime(true);
+	    stream_set_timeout($s, (int)$argv[2]);
+	    $d = stream_get_contents($s); $m = stream_get_meta_data($s);
+	    if ($m["timed_out"]) echo "still open\n";
+	    else printf("closed after %d ms\n", (microtime(true) - $t0) * 1000);' \
+	    "${HOLD_TARGET:-unix://$T/fcn.sock}" "$1" "$2" ${3:+"$3"}
+}
+BEGIN_HEX=01010001000800000001000000000000
+
+# fcgi_get TARGET NAME=VALUE...: a whole FastCGI request written by hand
+# (for targets cgi-fcgi cannot reach, e.g. [::1]:port); prints STDOUT.
+fcgi_get() {
+	php -r 'array_shift($argv); $t = array_shift($argv);
+	    $p = "";
+	    foreach ($argv as $kv) { [$k, $v] = explode("=", $kv, 2);
+	        $p .= chr(strlen($k)) . chr(strlen($v)) . $k . $v; }
+	    $r = fn($type, $c) => pack("CCnnCC", 1, $type, 1, strlen($c), 0, 0) . $c;
+	    $s = stream_socket_client($t, $e, $es, 2);
+	    if (!$s) exit(1);
+	    fwrite($s, $r(1, "\0\1\0\0\0\0\0\0") . $r(4, $p) . $r(4, "") . $r(5, ""));
+	    $out = "";
+	    while (strlen($h = fread($s, 8)) == 8) {
+	        $u = unpack("Cv/Ct/nid/nlen/Cpad/Cr", $h);
+	        $c = $u["len"] + $u["pad"] ? fread($s, $u["len"] + $u["pad"]) : "";
+	        if ($u["t"] == 6) $out .= substr($c, 0, $u["len"]);
+	        if ($u["t"] == 3) break; }
+	    echo $out;' -- "$@"
 }
