@@ -115,6 +115,13 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(PROTO_SRC)
 
+bench: deps
+	$(MAKE) --no-print-directory all
+	@FCN_BIN=$(BIN) DEBIAN_FRONTEND=noninteractive sh -c \
+	    'command -v wrk >/dev/null && command -v haproxy >/dev/null || \
+	    apt-get install -y -qq wrk haproxy >/dev/null'
+	@FCN_BIN=$(BIN) bash tests/bench/run
+
 demo: deps
 	$(MAKE) --no-print-directory all
 	@FCN_BIN=$(BIN) bash tests/demo.sh

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -31,6 +32,7 @@
  */
 #define WM_HIGH		(64 * 1024)
 #define WM_LOW		(16 * 1024)
+#define MAX_IO		(64 * 1024)	/* per read(2) or write(2) */
 #define TRAIL_DEBUG	8192
 #define TRAIL_QUIET	1024
 
@@ -165,6 +167,8 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	}
 	bufferevent_setcb(c->c_front, front_read, front_write, front_event, c);
 	bufferevent_setwatermark(c->c_front, EV_WRITE, WM_LOW, 0);
+	bufferevent_set_max_single_read(c->c_front, MAX_IO);
+	bufferevent_set_max_single_write(c->c_front, MAX_IO);
 	if ((c->c_timer = evtimer_new(l->l_srv->s_base, timer_cb, c)) ==
 	    NULL) {
 		conn_close(c, "out of memory");
@@ -444,21 +448,47 @@ up_open(struct conn *c)
 	const struct cfg_addr	*ua = &c->c_app->a_upstream_addr;
 	struct sockaddr_storage	 ss;
 	struct timeval		 tv;
-	int			 len;
+	int			 len, fd = -1;
 
 	len = srv_sockaddr(ua, &ss);
 	fcgi_dec_init(&c->c_udec, FCGI_SIDE_APP);
 	c->c_up_ready = 0;
-	c->c_up = bufferevent_socket_new(c->c_l->l_srv->s_base, -1,
+	/*
+	 * A unix socket connects at once or not at all (EAGAIN: php-fpm's
+	 * backlog is full, a 502 as nginx gives), so connect it ourselves and
+	 * skip the writable-wait and getsockopt of a deferred connect.
+	 */
+	if (ua->ca_kind == CFG_ADDR_UNIX) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&ss,
+		    (socklen_t)len) < 0) {
+			log_warn(c->c_app->a_name, "upstream %s: %s",
+			    ua->ca_text, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return (answer(c, "502 Bad Gateway",
+			    "upstream unreachable"));
+		}
+		c->c_up_ready = 1;
+	}
+	c->c_up = bufferevent_socket_new(c->c_l->l_srv->s_base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
-	if (c->c_up == NULL)
+	if (c->c_up == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return (answer(c, "502 Bad Gateway", "out of memory"));
+	}
 	bufferevent_setcb(c->c_up, up_read, up_write, up_event, c);
 	bufferevent_setwatermark(c->c_up, EV_WRITE, WM_LOW, 0);
+	bufferevent_set_max_single_read(c->c_up, MAX_IO);
+	bufferevent_set_max_single_write(c->c_up, MAX_IO);
+	bufferevent_enable(c->c_up, EV_READ | EV_WRITE);
+	if (c->c_up_ready)
+		return (0);
 	tv.tv_sec = c->c_app->a_connect_timeout_ms / 1000;
 	tv.tv_usec = (c->c_app->a_connect_timeout_ms % 1000) * 1000;
 	bufferevent_set_timeouts(c->c_up, NULL, &tv);
-	bufferevent_enable(c->c_up, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect(c->c_up, (struct sockaddr *)&ss,
 	    len) < 0) {
 		log_warn(c->c_app->a_name, "upstream %s: %s", ua->ca_text,

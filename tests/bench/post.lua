@@ -1,0 +1,4 @@
+-- wrk: POST a 1 MiB body.
+wrk.method = "POST"
+wrk.body = string.rep("x", 1048576)
+wrk.headers["Content-Type"] = "application/octet-stream"
