@@ -2,9 +2,15 @@
  * Front connection state machine: FastCGI in from the web server, the
  * policy on each request's params, FastCGI out to php-fpm, the response
  * relayed back byte for byte (SPEC §5.1, §5.4).
+ *
+ * I/O is done the way nginx and HAProxy do it rather than through
+ * bufferevents: each socket is watched for reading only, and written to
+ * at once when there is something to send; EPOLLOUT is armed only after a
+ * short write.  On a small request that is half the syscalls of a
+ * bufferevent, which always waits for writability before writing.
  */
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/uio.h>
 
 #include <netinet/in.h>
 
@@ -16,7 +22,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "daemon/conn.h"
@@ -26,15 +31,27 @@
 #include "proto/normalize.h"
 
 /*
- * Per direction, at most HIGH bytes wait in an output buffer before we stop
- * reading the other side; reading resumes below LOW.  With the params
- * arena this keeps a connection well under SPEC §5.4's 256 KiB.
+ * Per direction, at most WM_HIGH bytes wait to be written before we stop
+ * reading the other side; reading resumes below WM_LOW.  With the params
+ * arena (freed once the params are sent) a connection stays well under
+ * SPEC §5.4's 256 KiB.
  */
 #define WM_HIGH		(64 * 1024)
 #define WM_LOW		(16 * 1024)
-#define MAX_IO		(64 * 1024)	/* per read(2) or write(2) */
+#define READ_MAX	(64 * 1024)	/* per read(2) */
 #define TRAIL_DEBUG	8192
 #define TRAIL_QUIET	1024
+
+/* One socket with its buffers and its two events. */
+struct side {
+	int		 s_fd;
+	struct event	*s_rev;		/* EV_READ|EV_PERSIST */
+	struct event	*s_wev;		/* EV_WRITE|EV_PERSIST, after EAGAIN */
+	struct evbuffer	*s_in;
+	struct evbuffer	*s_out;
+	int		 s_reading;	/* s_rev added */
+	int		 s_writing;	/* s_wev added */
+};
 
 struct conn {
 	struct conn		*c_next;	/* server's list */
@@ -42,69 +59,163 @@ struct conn {
 	struct listener		*c_l;
 	const struct cfg_app	*c_app;
 	struct gen		*c_gen;
-	struct bufferevent	*c_front;
-	struct bufferevent	*c_up;
+	struct side		 c_front;
+	struct side		 c_up;		/* s_fd -1: not connected */
 	unsigned long		 c_id;
 	char			 c_peer[64];
 	struct fcgi_dec		 c_fdec;	/* what the web server sends */
 	struct fcgi_dec		 c_udec;	/* what php-fpm answers */
 	struct fcgi_nv		 c_nv;
 	struct params		*c_params;	/* only while reading params */
-	struct event		*c_timer;	/* params_timeout_ms */
+	struct event		*c_timer;	/* params or idle timeout */
+	struct event		*c_ctimer;	/* upstream connect timeout */
+	int			 c_timer_idle;	/* c_timer is the idle one */
 	unsigned		 c_reqid;
 	int			 c_keep;	/* FCGI_KEEP_CONN */
-	int			 c_up_ready;	/* connected */
-	int			 c_answered;	/* we answered; close after flush */
-	int			 c_front_paused;
-	int			 c_up_paused;
+	int			 c_connecting;	/* TCP connect in progress */
+	int			 c_answered;	/* close once the front is flushed */
 	unsigned long		 c_requests;
 };
 
 static unsigned long	conn_ids;
 
+static int	side_init(struct conn *, struct side *, int,
+		    event_callback_fn, event_callback_fn);
+static void	side_free(struct side *);
+static void	side_read_on(struct side *, int);
+static int	side_fill(struct side *);
+static int	side_flush(struct side *);
 static void	conn_close(struct conn *, const char *);
-static void	front_read(struct bufferevent *, void *);
-static void	front_write(struct bufferevent *, void *);
-static void	front_event(struct bufferevent *, short, void *);
-static void	up_read(struct bufferevent *, void *);
-static void	up_write(struct bufferevent *, void *);
-static void	up_event(struct bufferevent *, short, void *);
+static void	front_rcb(evutil_socket_t, short, void *);
+static void	front_wcb(evutil_socket_t, short, void *);
+static void	up_rcb(evutil_socket_t, short, void *);
+static void	up_wcb(evutil_socket_t, short, void *);
+static int	front_process(struct conn *);
+static int	up_process(struct conn *);
+static int	flush_up(struct conn *);
+static int	flush_front(struct conn *);
 static int	item(struct conn *, const struct fcgi_item *);
 static int	params_done(struct conn *);
 static int	up_open(struct conn *);
+static void	up_close(struct conn *);
 static int	answer(struct conn *, const char *, const char *);
-static void	set_front_timeout(struct conn *, long);
 static void	log_trail(struct conn *, const struct norm_trail *);
-static void	timer_cb(evutil_socket_t, short, void *);
-static void	arm_params_timer(struct conn *);
 static int	rate_ok(void);
+static void	timer_cb(evutil_socket_t, short, void *);
+static void	ctimer_cb(evutil_socket_t, short, void *);
+static void	arm_timer(struct conn *, long, int);
+
+static int
+side_init(struct conn *c, struct side *s, int fd, event_callback_fn rcb,
+    event_callback_fn wcb)
+{
+	struct event_base	*base = c->c_l->l_srv->s_base;
+
+	s->s_fd = fd;
+	s->s_rev = event_new(base, fd, EV_READ | EV_PERSIST, rcb, c);
+	s->s_wev = event_new(base, fd, EV_WRITE | EV_PERSIST, wcb, c);
+	if (s->s_in == NULL)
+		s->s_in = evbuffer_new();
+	if (s->s_out == NULL)
+		s->s_out = evbuffer_new();
+	s->s_reading = s->s_writing = 0;
+	if (s->s_rev == NULL || s->s_wev == NULL || s->s_in == NULL ||
+	    s->s_out == NULL)
+		return (-1);
+	side_read_on(s, 1);
+	return (0);
+}
+
+/* Close the socket and drop what it had buffered; the side is reusable. */
+static void
+side_free(struct side *s)
+{
+	if (s->s_rev != NULL)
+		event_free(s->s_rev);
+	if (s->s_wev != NULL)
+		event_free(s->s_wev);
+	s->s_rev = s->s_wev = NULL;
+	if (s->s_fd >= 0)
+		close(s->s_fd);
+	s->s_fd = -1;
+	if (s->s_in != NULL)
+		evbuffer_drain(s->s_in, evbuffer_get_length(s->s_in));
+	if (s->s_out != NULL)
+		evbuffer_drain(s->s_out, evbuffer_get_length(s->s_out));
+	s->s_reading = s->s_writing = 0;
+}
 
 static void
-set_front_timeout(struct conn *c, long ms)
+side_read_on(struct side *s, int on)
+{
+	if (s->s_fd < 0 || on == s->s_reading)
+		return;
+	if (on)
+		event_add(s->s_rev, NULL);
+	else
+		event_del(s->s_rev);
+	s->s_reading = on;
+}
+
+/* One read(2) into s_in: bytes read, 0 on EOF, -1 on error (EAGAIN: -2). */
+static int
+side_fill(struct side *s)
+{
+	struct evbuffer_iovec	v;
+	ssize_t			n;
+
+	if (evbuffer_reserve_space(s->s_in, READ_MAX, &v, 1) < 1)
+		return (-1);
+	if (v.iov_len > READ_MAX)
+		v.iov_len = READ_MAX;
+	n = read(s->s_fd, v.iov_base, v.iov_len);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EINTR ? -2 : -1);
+	v.iov_len = (size_t)n;
+	evbuffer_commit_space(s->s_in, &v, 1);
+	return ((int)n);
+}
+
+/* Write what s_out holds; arm EPOLLOUT on a short write.  -1 on error. */
+static int
+side_flush(struct side *s)
+{
+	int	n;
+
+	while (evbuffer_get_length(s->s_out) > 0) {
+		n = evbuffer_write(s->s_out, s->s_fd);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0)
+			return (-1);
+	}
+	if (evbuffer_get_length(s->s_out) > 0 && !s->s_writing) {
+		event_add(s->s_wev, NULL);
+		s->s_writing = 1;
+	} else if (evbuffer_get_length(s->s_out) == 0 && s->s_writing) {
+		event_del(s->s_wev);
+		s->s_writing = 0;
+	}
+	return (0);
+}
+
+/*
+ * One timer per conn for the front: params_timeout_ms from the start of a
+ * request (a one-shot, so a client trickling a byte a minute cannot hold
+ * the connection, SPEC §3.2), or idle_timeout_ms of silence.
+ */
+static void
+arm_timer(struct conn *c, long ms, int idle)
 {
 	struct timeval	tv;
 
 	if (ms <= 0) {
-		bufferevent_set_timeouts(c->c_front, NULL, NULL);
+		evtimer_del(c->c_timer);
 		return;
 	}
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	bufferevent_set_timeouts(c->c_front, &tv, NULL);
-}
-
-/*
- * SPEC §3.2: all params within params_timeout_ms of the request's start.
- * A one-shot timer, not a read timeout: a client trickling one byte a
- * minute must not hold the connection forever.
- */
-static void
-arm_params_timer(struct conn *c)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = c->c_app->a_params_timeout_ms / 1000;
-	tv.tv_usec = (c->c_app->a_params_timeout_ms % 1000) * 1000;
+	c->c_timer_idle = idle;
 	evtimer_add(c->c_timer, &tv);
 }
 
@@ -115,7 +226,19 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	conn_close(c, "params timeout");
+	conn_close(c, c->c_timer_idle ? "idle timeout" : "params timeout");
+}
+
+static void
+ctimer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	log_warn(c->c_app->a_name, "upstream %s: connect timeout",
+	    c->c_app->a_upstream_addr.ca_text);
+	answer(c, "502 Bad Gateway", "upstream connect timeout");
 }
 
 void
@@ -135,6 +258,7 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	c->c_gen = l->l_gen;
 	srv_gen_ref(c->c_gen);
 	c->c_id = ++conn_ids;
+	c->c_front.s_fd = c->c_up.s_fd = -1;
 	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct
 	    sockaddr_in)) {
 		const struct sockaddr_in *s4 = (const void *)sa;
@@ -158,24 +282,21 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	c->c_prevp = &l->l_srv->s_conns;
 	l->l_srv->s_conns = c;
 	fcgi_dec_init(&c->c_fdec, FCGI_SIDE_WEBSERVER);
-	c->c_front = bufferevent_socket_new(l->l_srv->s_base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (c->c_front == NULL) {
-		evutil_closesocket(fd);
+	evutil_make_socket_nonblocking(fd);
+	c->c_timer = evtimer_new(l->l_srv->s_base, timer_cb, c);
+	c->c_ctimer = evtimer_new(l->l_srv->s_base, ctimer_cb, c);
+	/* Both sides' buffers exist for the conn's life: no NULL checks. */
+	c->c_up.s_in = evbuffer_new();
+	c->c_up.s_out = evbuffer_new();
+	if (side_init(c, &c->c_front, fd, front_rcb, front_wcb) < 0 ||
+	    c->c_timer == NULL || c->c_ctimer == NULL ||
+	    c->c_up.s_in == NULL || c->c_up.s_out == NULL) {
+		if (c->c_front.s_fd < 0)
+			close(fd);
 		conn_close(c, "out of memory");
 		return;
 	}
-	bufferevent_setcb(c->c_front, front_read, front_write, front_event, c);
-	bufferevent_setwatermark(c->c_front, EV_WRITE, WM_LOW, 0);
-	bufferevent_set_max_single_read(c->c_front, MAX_IO);
-	bufferevent_set_max_single_write(c->c_front, MAX_IO);
-	if ((c->c_timer = evtimer_new(l->l_srv->s_base, timer_cb, c)) ==
-	    NULL) {
-		conn_close(c, "out of memory");
-		return;
-	}
-	arm_params_timer(c);
-	bufferevent_enable(c->c_front, EV_READ | EV_WRITE);
+	arm_timer(c, c->c_app->a_params_timeout_ms, 0);
 	log_debug(c->c_app->a_name, "accept conn=%lu peer=%s", c->c_id,
 	    c->c_peer);
 }
@@ -192,12 +313,20 @@ conn_close(struct conn *c, const char *reason)
 	else
 		log_debug(c->c_app->a_name, "close conn=%lu peer=%s "
 		    "requests=%lu", c->c_id, c->c_peer, c->c_requests);
-	if (c->c_front != NULL)
-		bufferevent_free(c->c_front);
-	if (c->c_up != NULL)
-		bufferevent_free(c->c_up);
+	side_free(&c->c_front);
+	side_free(&c->c_up);
+	if (c->c_front.s_in != NULL)
+		evbuffer_free(c->c_front.s_in);
+	if (c->c_front.s_out != NULL)
+		evbuffer_free(c->c_front.s_out);
+	if (c->c_up.s_in != NULL)
+		evbuffer_free(c->c_up.s_in);
+	if (c->c_up.s_out != NULL)
+		evbuffer_free(c->c_up.s_out);
 	if (c->c_timer != NULL)
 		event_free(c->c_timer);
+	if (c->c_ctimer != NULL)
+		event_free(c->c_ctimer);
 	params_free(c->c_params);
 	srv_gen_unref(c->c_gen);
 	if ((*c->c_prevp = c->c_next) != NULL)
@@ -232,26 +361,25 @@ static void
 log_trail(struct conn *c, const struct norm_trail *t)
 {
 	const char	*p, *nl;
+	int		 warn = (t->t_flags & ~NORM_W_UNTRUSTED) != 0;
 
-	if (t->t_len == 0)
+	if (t->t_len == 0 || (log_level_cur < LOG_LVL_DEBUG && !rate_ok()))
 		return;
-	if (log_level_cur >= LOG_LVL_DEBUG || ((t->t_flags & ~NORM_W_UNTRUSTED) &&
-	    rate_ok()) || ((t->t_flags & NORM_W_UNTRUSTED) && rate_ok())) {
-		for (p = t->t_buf; *p; p = nl + 1) {
-			if ((nl = strchr(p, '\n')) == NULL)
-				break;
-			log_msg(strncmp(p, "warn: ", 6) == 0 ?
-			    ((t->t_flags & ~NORM_W_UNTRUSTED) ? LOG_LVL_WARN :
-			    LOG_LVL_INFO) : LOG_LVL_DEBUG, c->c_app->a_name,
-			    "conn=%lu peer=%s policy: %.*s", c->c_id, c->c_peer,
-			    (int)(nl - p), p);
-		}
+	for (p = t->t_buf; *p; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		/* Untrusted peers sending headers: info; bad values: warn. */
+		log_msg(strncmp(p, "warn: ", 6) == 0 ? (warn ? LOG_LVL_WARN :
+		    LOG_LVL_INFO) : LOG_LVL_DEBUG, c->c_app->a_name,
+		    "conn=%lu peer=%s policy: %.*s", c->c_id, c->c_peer,
+		    (int)(nl - p), p);
 	}
 }
 
 /*
  * The daemon answers by itself (400, 403, 431, 502): STDOUT, END_REQUEST,
- * then close once written.  Returns -1: the caller stops processing.
+ * then close once written.  Returns -1 (the caller stops processing);
+ * the conn may already be closed then.
  */
 static int
 answer(struct conn *c, const char *status, const char *why)
@@ -267,30 +395,107 @@ answer(struct conn *c, const char *status, const char *why)
 	    buf, sizeof(buf));
 	log_info(c->c_app->a_name, "answer conn=%lu peer=%s status=\"%s\" "
 	    "reason=\"%s\"", c->c_id, c->c_peer, status, why);
-	if (c->c_up != NULL) {
-		bufferevent_free(c->c_up);
-		c->c_up = NULL;
-	}
+	up_close(c);
 	c->c_answered = 1;
-	bufferevent_disable(c->c_front, EV_READ);
-	set_front_timeout(c, 0);
-	evbuffer_drain(bufferevent_get_input(c->c_front), (size_t)-1);
-	bufferevent_write(c->c_front, buf, n);
+	side_read_on(&c->c_front, 0);
+	evtimer_del(c->c_timer);
+	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
+	evbuffer_add(c->c_front.s_out, buf, n);
+	flush_front(c);
 	return (-1);
 }
 
-static void
-front_read(struct bufferevent *bev, void *arg)
+/* Write to the front; close when an answered conn is fully flushed. */
+static int
+flush_front(struct conn *c)
 {
-	struct conn		*c = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
+	if (side_flush(&c->c_front) < 0) {
+		conn_close(c, "front write error");
+		return (-1);
+	}
+	if (c->c_answered && evbuffer_get_length(c->c_front.s_out) == 0) {
+		conn_close(c, NULL);
+		return (-1);
+	}
+	/* Backpressure: resume php-fpm once nginx has caught up. */
+	if (c->c_up.s_fd >= 0 && !c->c_up.s_reading &&
+	    evbuffer_get_length(c->c_front.s_out) <= WM_LOW) {
+		side_read_on(&c->c_up, 1);
+		if (evbuffer_get_length(c->c_up.s_in) > 0)
+			return (up_process(c));
+	}
+	return (0);
+}
+
+static int
+flush_up(struct conn *c)
+{
+	if (c->c_up.s_fd < 0 || c->c_connecting)
+		return (0);
+	if (side_flush(&c->c_up) < 0) {
+		log_info(c->c_app->a_name, "conn=%lu upstream write: %s",
+		    c->c_id, strerror(errno));
+		if (c->c_requests > 0 && c->c_fdec.d_phase != FCGI_PHASE_IDLE)
+			conn_close(c, "upstream write error");
+		else
+			up_close(c);
+		return (c->c_requests > 0 ? -1 : 0);
+	}
+	if (!c->c_front.s_reading && !c->c_answered &&
+	    evbuffer_get_length(c->c_up.s_out) <= WM_LOW) {
+		side_read_on(&c->c_front, 1);
+		if (evbuffer_get_length(c->c_front.s_in) > 0)
+			return (front_process(c));
+	}
+	return (0);
+}
+
+static void
+front_rcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	int		 n;
+
+	(void)fd;
+	(void)ev;
+	if ((n = side_fill(&c->c_front)) == -2)
+		return;
+	if (n <= 0) {
+		if (n == 0 && c->c_fdec.d_phase == FCGI_PHASE_IDLE &&
+		    c->c_fdec.d_hlen == 0 && evbuffer_get_length(
+		    c->c_front.s_in) == 0)
+			conn_close(c, NULL);	/* a clean close */
+		else
+			/* SPEC §5.4: only closing stops php-fpm's work. */
+			conn_close(c, n == 0 ? "front closed mid-request" :
+			    "front connection error");
+		return;
+	}
+	if (c->c_timer_idle && evtimer_pending(c->c_timer, NULL))
+		arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
+	front_process(c);
+}
+
+static void
+front_wcb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	flush_front(arg);
+}
+
+/* Decode what the front sent; -1 when the conn was closed or answered. */
+static int
+front_process(struct conn *c)
+{
 	struct evbuffer_iovec	 v;
 	struct fcgi_item	 it;
 	enum fcgi_status	 st;
 	size_t			 off, used;
 	char			 why[160];
 
-	while (!c->c_answered && evbuffer_peek(in, -1, NULL, &v, 1) > 0 &&
+	while (!c->c_answered && c->c_front.s_reading &&
+	    evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
 		for (off = 0;;) {
 			st = fcgi_dec_next(&c->c_fdec, (uint8_t *)v.iov_base +
@@ -304,16 +509,17 @@ front_read(struct bufferevent *bev, void *arg)
 				    fcgi_type_name(c->c_fdec.d_rec.r_type),
 				    c->c_fdec.d_rec.r_version);
 				conn_close(c, why);
-				return;
+				return (-1);
 			}
-			if (item(c, &it) < 0) {
-				if (c->c_answered)
-					return;
-				return;		/* closed */
-			}
+			if (item(c, &it) < 0)
+				return (-1);
 		}
-		evbuffer_drain(in, off);
+		evbuffer_drain(c->c_front.s_in, off);
+		/* Backpressure: php-fpm reads slower than nginx sends. */
+		if (evbuffer_get_length(c->c_up.s_out) > WM_HIGH)
+			side_read_on(&c->c_front, 0);
 	}
+	return (flush_up(c));
 }
 
 /* One decoded item; -1 when the conn was closed or answered. */
@@ -334,26 +540,21 @@ item(struct conn *c, const struct fcgi_item *it)
 			conn_close(c, "request aborted before its params");
 			return (-1);
 		}
-		if (c->c_up == NULL && up_open(c) < 0)
+		if (c->c_up.s_fd < 0 && up_open(c) < 0)
 			return (-1);
+		/* Relayed records lose their padding: it carries nothing. */
 		fcgi_enc_header(h, type, it->i_rec.r_id, it->i_rec.r_clen, 0);
-		bufferevent_write(c->c_up, h, sizeof(h));
+		evbuffer_add(c->c_up.s_out, h, sizeof(h));
 		return (0);
 	case FCGI_ITEM_CONTENT:
-		if (type == FCGI_PARAMS) {
-			if (fcgi_nv_feed(&c->c_nv, c->c_params, it->i_data,
-			    it->i_len) != FCGI_DEC_MORE)
-				return (answer(c, "431 Request Header Fields "
-				    "Too Large", "params over max_params_bytes"));
+		if (type != FCGI_PARAMS) {
+			evbuffer_add(c->c_up.s_out, it->i_data, it->i_len);
 			return (0);
 		}
-		bufferevent_write(c->c_up, it->i_data, it->i_len);
-		if (evbuffer_get_length(bufferevent_get_output(c->c_up)) >
-		    WM_HIGH && !c->c_front_paused) {
-			/* Backpressure: php-fpm reads slower than nginx sends. */
-			c->c_front_paused = 1;
-			bufferevent_disable(c->c_front, EV_READ);
-		}
+		if (fcgi_nv_feed(&c->c_nv, c->c_params, it->i_data,
+		    it->i_len) != FCGI_DEC_MORE)
+			return (answer(c, "431 Request Header Fields Too Large",
+			    "params over max_params_bytes"));
 		return (0);
 	case FCGI_ITEM_END:
 		break;
@@ -374,13 +575,13 @@ item(struct conn *c, const struct fcgi_item *it)
 		}
 		params_reset(c->c_params);
 		fcgi_nv_init(&c->c_nv, (size_t)c->c_app->a_max_params_bytes);
-		set_front_timeout(c, 0);
-		arm_params_timer(c);
+		arm_timer(c, c->c_app->a_params_timeout_ms, 0);
 	} else if (type == FCGI_PARAMS && it->i_rec.r_clen == 0) {
 		return (params_done(c));
 	} else if (type == FCGI_STDIN && it->i_rec.r_clen == 0) {
 		/* The whole request is in; php-fpm may take its time. */
-		set_front_timeout(c, 0);
+		evtimer_del(c->c_timer);
+		c->c_timer_idle = 0;
 	}
 	return (0);
 }
@@ -420,25 +621,24 @@ params_done(struct conn *c)
 	    FCGI_DEC_OK)
 		return (answer(c, "431 Request Header Fields Too Large",
 		    "one param larger than a FastCGI record"));
-	if (c->c_up == NULL && up_open(c) < 0)
+	if (c->c_up.s_fd < 0 && up_open(c) < 0)
 		return (-1);
 	fcgi_enc_begin(c->c_reqid, c->c_fdec.d_role, c->c_keep ?
 	    FCGI_KEEP_CONN : 0, begin);
-	bufferevent_write(c->c_up, begin, sizeof(begin));
+	evbuffer_add(c->c_up.s_out, begin, sizeof(begin));
 	/* Encode straight into the upstream buffer: no extra copy. */
-	if (evbuffer_reserve_space(bufferevent_get_output(c->c_up),
-	    (ev_ssize_t)need, &iov, 1) != 1 || iov.iov_len < need) {
+	if (evbuffer_reserve_space(c->c_up.s_out, (ev_ssize_t)need, &iov,
+	    1) != 1 || iov.iov_len < need) {
 		conn_close(c, "out of memory");
 		return (-1);
 	}
 	fcgi_enc_params(c->c_params, c->c_reqid, iov.iov_base, need, &need);
 	iov.iov_len = need;
-	evbuffer_commit_space(bufferevent_get_output(c->c_up), &iov, 1);
-	evtimer_del(c->c_timer);
+	evbuffer_commit_space(c->c_up.s_out, &iov, 1);
 	params_free(c->c_params);
 	c->c_params = NULL;
 	/* The body may stall no longer than the idle timeout. */
-	set_front_timeout(c, c->c_app->a_idle_timeout_ms);
+	arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
 	return (0);
 }
 
@@ -448,104 +648,113 @@ up_open(struct conn *c)
 	const struct cfg_addr	*ua = &c->c_app->a_upstream_addr;
 	struct sockaddr_storage	 ss;
 	struct timeval		 tv;
-	int			 len, fd = -1;
+	int			 len, fd;
 
 	len = srv_sockaddr(ua, &ss);
 	fcgi_dec_init(&c->c_udec, FCGI_SIDE_APP);
-	c->c_up_ready = 0;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	c->c_connecting = 0;
 	/*
 	 * A unix socket connects at once or not at all (EAGAIN: php-fpm's
-	 * backlog is full, a 502 as nginx gives), so connect it ourselves and
-	 * skip the writable-wait and getsockopt of a deferred connect.
+	 * backlog is full, a 502 as nginx gives); TCP may be in progress.
 	 */
-	if (ua->ca_kind == CFG_ADDR_UNIX) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&ss,
-		    (socklen_t)len) < 0) {
-			log_warn(c->c_app->a_name, "upstream %s: %s",
-			    ua->ca_text, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return (answer(c, "502 Bad Gateway",
-			    "upstream unreachable"));
-		}
-		c->c_up_ready = 1;
-	}
-	c->c_up = bufferevent_socket_new(c->c_l->l_srv->s_base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (c->c_up == NULL) {
+	if (fd < 0 || (connect(fd, (struct sockaddr *)&ss, (socklen_t)len) <
+	    0 && !(errno == EINPROGRESS && ua->ca_kind == CFG_ADDR_TCP))) {
+		log_warn(c->c_app->a_name, "upstream %s: %s", ua->ca_text,
+		    strerror(errno));
 		if (fd >= 0)
+			close(fd);
+		return (answer(c, "502 Bad Gateway", "upstream unreachable"));
+	}
+	if (side_init(c, &c->c_up, fd, up_rcb, up_wcb) < 0) {
+		if (c->c_up.s_fd < 0)
 			close(fd);
 		return (answer(c, "502 Bad Gateway", "out of memory"));
 	}
-	bufferevent_setcb(c->c_up, up_read, up_write, up_event, c);
-	bufferevent_setwatermark(c->c_up, EV_WRITE, WM_LOW, 0);
-	bufferevent_set_max_single_read(c->c_up, MAX_IO);
-	bufferevent_set_max_single_write(c->c_up, MAX_IO);
-	bufferevent_enable(c->c_up, EV_READ | EV_WRITE);
-	if (c->c_up_ready)
-		return (0);
-	tv.tv_sec = c->c_app->a_connect_timeout_ms / 1000;
-	tv.tv_usec = (c->c_app->a_connect_timeout_ms % 1000) * 1000;
-	bufferevent_set_timeouts(c->c_up, NULL, &tv);
-	if (bufferevent_socket_connect(c->c_up, (struct sockaddr *)&ss,
-	    len) < 0) {
-		log_warn(c->c_app->a_name, "upstream %s: %s", ua->ca_text,
-		    strerror(errno));
-		return (answer(c, "502 Bad Gateway", "upstream unreachable"));
+	if (errno == EINPROGRESS && ua->ca_kind == CFG_ADDR_TCP) {
+		c->c_connecting = 1;
+		event_add(c->c_up.s_wev, NULL);
+		c->c_up.s_writing = 1;
+		tv.tv_sec = c->c_app->a_connect_timeout_ms / 1000;
+		tv.tv_usec = (c->c_app->a_connect_timeout_ms % 1000) * 1000;
+		evtimer_add(c->c_ctimer, &tv);
 	}
 	return (0);
 }
 
 static void
-up_event(struct bufferevent *bev, short what, void *arg)
+up_close(struct conn *c)
+{
+	side_free(&c->c_up);
+	evtimer_del(c->c_ctimer);
+	c->c_connecting = 0;
+}
+
+static void
+up_wcb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct conn	*c = arg;
-	int		 err = EVUTIL_SOCKET_ERROR();
+	int		 err = 0;
+	socklen_t	 len = sizeof(err);
 
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		c->c_up_ready = 1;
-		bufferevent_set_timeouts(c->c_up, NULL, NULL);
-		return;
+	(void)ev;
+	if (c->c_connecting) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err != 0) {
+			log_warn(c->c_app->a_name, "upstream %s: %s",
+			    c->c_app->a_upstream_addr.ca_text, strerror(err));
+			answer(c, "502 Bad Gateway", "upstream unreachable");
+			return;
+		}
+		c->c_connecting = 0;
+		evtimer_del(c->c_ctimer);
 	}
-	if (!c->c_up_ready) {
-		log_warn(c->c_app->a_name, "upstream %s: %s",
-		    c->c_app->a_upstream_addr.ca_text,
-		    (what & BEV_EVENT_TIMEOUT) ? "connect timeout" :
-		    evutil_socket_error_to_string(err));
-		answer(c, "502 Bad Gateway", "upstream unreachable");
+	flush_up(c);
+}
+
+static void
+up_rcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	int		 n;
+
+	(void)fd;
+	(void)ev;
+	if ((n = side_fill(&c->c_up)) == -2)
+		return;
+	if (n > 0) {
+		up_process(c);
 		return;
 	}
 	/* php-fpm closed.  Between requests that is normal. */
-	bufferevent_free(c->c_up);
-	c->c_up = NULL;
+	up_close(c);
 	if (c->c_fdec.d_phase == FCGI_PHASE_IDLE && !c->c_answered)
 		return;
 	log_info(c->c_app->a_name, "conn=%lu upstream closed mid-request",
 	    c->c_id);
-	c->c_answered = 1;	/* flush what came, then close */
-	bufferevent_disable(c->c_front, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->c_front)) == 0)
-		conn_close(c, "upstream closed early");
+	c->c_answered = 1;	/* relay what came, then close */
+	side_read_on(&c->c_front, 0);
+	flush_front(c);
 }
 
-/* Relay php-fpm's bytes unchanged; watch the records for END_REQUEST. */
-static void
-up_read(struct bufferevent *bev, void *arg)
+/*
+ * Relay php-fpm's bytes unchanged; watch the records for END_REQUEST.
+ * -1 when the conn was closed.
+ */
+static int
+up_process(struct conn *c)
 {
-	struct conn		*c = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer		*out = bufferevent_get_output(c->c_front);
 	struct evbuffer_iovec	 v;
 	struct fcgi_item	 it;
 	enum fcgi_status	 st;
 	size_t			 off, used;
-	int			 ended;
+	int			 ended = 0;
 
-	while (evbuffer_peek(in, -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
-		ended = 0;
+	while (!ended && c->c_up.s_reading &&
+	    evbuffer_peek(c->c_up.s_in, -1, NULL, &v, 1) > 0 &&
+	    v.iov_len > 0) {
 		for (off = 0;;) {
 			st = fcgi_dec_next(&c->c_udec, (uint8_t *)v.iov_base +
 			    off, v.iov_len - off, &used, &it);
@@ -557,7 +766,7 @@ up_read(struct bufferevent *bev, void *arg)
 				    "sent bad FastCGI: %s", c->c_id,
 				    fcgi_strerror(st));
 				conn_close(c, "bad FastCGI from upstream");
-				return;
+				return (-1);
 			}
 			if (it.i_kind == FCGI_ITEM_END &&
 			    it.i_rec.r_type == FCGI_END_REQUEST) {
@@ -565,79 +774,28 @@ up_read(struct bufferevent *bev, void *arg)
 				break;
 			}
 		}
-		evbuffer_remove_buffer(in, out, off);
-		if (ended) {
-			if (!c->c_keep) {
-				/* Without KEEP_CONN the app side closes. */
-				c->c_answered = 1;
-				bufferevent_disable(c->c_front, EV_READ);
-				bufferevent_free(c->c_up);
-				c->c_up = NULL;
-				return;
-			}
+		evbuffer_remove_buffer(c->c_up.s_in, c->c_front.s_out, off);
+		/* Backpressure: nginx reads slower than php-fpm writes. */
+		if (evbuffer_get_length(c->c_front.s_out) > WM_HIGH)
+			side_read_on(&c->c_up, 0);
+	}
+	if (ended) {
+		if (!c->c_keep) {
+			/* Without KEEP_CONN the app side closes. */
+			c->c_answered = 1;
+			side_read_on(&c->c_front, 0);
+			up_close(c);
+		} else {
 			fcgi_dec_request_done(&c->c_fdec);
-			set_front_timeout(c, c->c_app->a_idle_timeout_ms);
-			if (c->c_front_paused) {
-				c->c_front_paused = 0;
-				bufferevent_enable(c->c_front, EV_READ);
-			}
-			front_read(c->c_front, c);
-			return;
+			arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
 		}
 	}
-	if (evbuffer_get_length(out) > WM_HIGH && c->c_up != NULL) {
-		/* Backpressure: nginx reads slower than php-fpm writes. */
-		c->c_up_paused = 1;
-		bufferevent_disable(c->c_up, EV_READ);
+	if (flush_front(c) < 0)
+		return (-1);
+	if (ended && c->c_keep && evbuffer_get_length(c->c_front.s_in) > 0) {
+		/* nginx may have sent the next request already. */
+		side_read_on(&c->c_front, 1);
+		return (front_process(c));
 	}
-}
-
-static void
-up_write(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)bev;
-	if (c->c_front_paused && !c->c_answered) {
-		c->c_front_paused = 0;
-		bufferevent_enable(c->c_front, EV_READ);
-		front_read(c->c_front, c);
-	}
-}
-
-static void
-front_write(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
-	    c->c_answered) {
-		conn_close(c, NULL);
-		return;
-	}
-	if (c->c_up_paused && c->c_up != NULL) {
-		c->c_up_paused = 0;
-		bufferevent_enable(c->c_up, EV_READ);
-		up_read(c->c_up, c);
-	}
-}
-
-static void
-front_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
-		conn_close(c, "idle timeout");
-		return;
-	}
-	if ((what & BEV_EVENT_EOF) && c->c_fdec.d_phase == FCGI_PHASE_IDLE &&
-	    c->c_fdec.d_hlen == 0) {
-		conn_close(c, NULL);	/* a clean close between requests */
-		return;
-	}
-	/* SPEC §5.4: the front went away; only closing stops php-fpm. */
-	conn_close(c, (what & BEV_EVENT_EOF) ? "front closed mid-request" :
-	    "front connection error");
+	return (0);
 }
