@@ -282,7 +282,6 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	c->c_prevp = &l->l_srv->s_conns;
 	l->l_srv->s_conns = c;
 	fcgi_dec_init(&c->c_fdec, FCGI_SIDE_WEBSERVER);
-	evutil_make_socket_nonblocking(fd);
 	c->c_timer = evtimer_new(l->l_srv->s_base, timer_cb, c);
 	c->c_ctimer = evtimer_new(l->l_srv->s_base, ctimer_cb, c);
 	/* Both sides' buffers exist for the conn's life: no NULL checks. */
