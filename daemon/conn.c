@@ -432,13 +432,11 @@ flush_up(struct conn *c)
 	if (c->c_up.s_fd < 0 || c->c_connecting)
 		return (0);
 	if (side_flush(&c->c_up) < 0) {
+		/* We only write with a request in flight: it is lost. */
 		log_info(c->c_app->a_name, "conn=%lu upstream write: %s",
 		    c->c_id, strerror(errno));
-		if (c->c_requests > 0 && c->c_fdec.d_phase != FCGI_PHASE_IDLE)
-			conn_close(c, "upstream write error");
-		else
-			up_close(c);
-		return (c->c_requests > 0 ? -1 : 0);
+		conn_close(c, "upstream write error");
+		return (-1);
 	}
 	if (!c->c_front.s_reading && !c->c_answered &&
 	    evbuffer_get_length(c->c_up.s_out) <= WM_LOW) {
