@@ -34,13 +34,15 @@ FINAL_CFLAGS	+= $(CFLAGS) $(CPPFLAGS)
 FINAL_LDFLAGS	+= $(LDFLAGS)
 
 PROTO_SRC	= proto/params.c proto/addr.c proto/cidr.c proto/fwd.c \
+		  proto/scgi.c proto/proxyproto.c \
 		  proto/normalize.c proto/fcgi.c
 CONFIG_SRC	= config/config.c
 DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c
 UNIT_SRC	= tests/unit/main.c tests/unit/util.c tests/unit/test_params.c \
 		  tests/unit/test_addr.c tests/unit/test_cidr.c \
 		  tests/unit/test_fwd.c tests/unit/test_normalize.c \
-		  tests/unit/test_fcgi.c tests/unit/test_config.c
+		  tests/unit/test_fcgi.c tests/unit/test_config.c \
+		  tests/unit/test_scgi.c tests/unit/test_proxyproto.c
 
 PROTO_OBJ	= $(PROTO_SRC:%.c=$(BUILD)/%.o)
 CONFIG_OBJ	= $(CONFIG_SRC:%.c=$(BUILD)/%.o)
@@ -94,7 +96,7 @@ e2e: $(BIN)
 check: deps
 	$(MAKE) --no-print-directory unit e2e SAN=$(SAN)
 
-FUZZ_TARGETS	= fcgi fwd normalize
+FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto
 FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. -g -O1 \
 		  -fsanitize=fuzzer,address,undefined
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)

@@ -22,6 +22,8 @@ main(void)
 	suite_cidr();
 	suite_fwd();
 	suite_fcgi();
+	suite_scgi();
+	suite_proxyproto();
 	suite_normalize();
 	suite_config();
 	CU_basic_set_mode(CU_BRM_NORMAL);

@@ -40,6 +40,8 @@ void	suite_fwd(void);
 void	suite_normalize(void);
 void	suite_fcgi(void);
 void	suite_config(void);
+void	suite_scgi(void);
+void	suite_proxyproto(void);
 
 #define ADD_TEST(s, desc, fn) do {					\
 	if (CU_add_test((s), (desc), (fn)) == NULL)			\

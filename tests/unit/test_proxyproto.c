@@ -1,0 +1,146 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/proxyproto.h"
+#include "tests/unit/util.h"
+
+static const char *
+run(const void *in, size_t len, size_t step)
+{
+	static char		out[256];
+	struct pp_dec		d;
+	struct pp_result	r;
+	enum pp_status		st = PP_MORE;
+	size_t			off = 0, n, used;
+	char			a[ADDR_STRLEN], b[ADDR_STRLEN];
+	const uint8_t		*piece;
+
+	memset(&d, 0, sizeof(d));
+	while (off < len) {
+		n = step && step < len - off ? step : len - off;
+		piece = guarded_copy((const uint8_t *)in + off, n);
+		st = pp_dec_feed(&d, piece, n, &used, &r);
+		off += used;
+		if (st != PP_MORE)
+			break;
+	}
+	if (st == PP_OK && !r.r_local) {
+		addr_format(&r.r_src, a);
+		addr_format(&r.r_dst, b);
+		snprintf(out, sizeof(out), "ok %s:%d -> %s:%d used %zu", a,
+		    r.r_src_port, b, r.r_dst_port, off);
+	} else if (st == PP_OK) {
+		snprintf(out, sizeof(out), "local used %zu", off);
+	} else {
+		snprintf(out, sizeof(out), "%s", pp_strerror(st));
+	}
+	return (out);
+}
+
+#define SIG "\r\n\r\n\0\r\nQUIT\n"
+
+struct pp_case {
+	const char	*name;
+	const char	*in;
+	size_t		 len;
+	const char	*want;
+};
+
+#define S(x)	x, sizeof(x) - 1
+static const struct pp_case cases[] = {
+	{ "v1 TCP4", S("PROXY TCP4 192.0.2.1 192.0.2.2 56324 443\r\nGET"),
+	  "ok 192.0.2.1:56324 -> 192.0.2.2:443 used 42" },
+	{ "v1 TCP6", S("PROXY TCP6 2001:db8::1 2001:db8::2 1 65535\r\n"),
+	  "ok 2001:db8::1:1 -> 2001:db8::2:65535 used 44" },
+	{ "v1 UNKNOWN", S("PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n"),
+	  "local used 35" },
+	{ "v1 TCP4 with IPv6", S("PROXY TCP4 ::1 ::1 1 2\r\n"),
+	  "malformed PROXY v1 header" },
+	{ "v1 bad port", S("PROXY TCP4 1.2.3.4 1.2.3.4 0 2\r\n"),
+	  "malformed PROXY v1 header" },
+	{ "v1 double space", S("PROXY TCP4  1.2.3.4 1.2.3.4 1 2\r\n"),
+	  "malformed PROXY v1 header" },
+	{ "v1 extra field", S("PROXY TCP4 1.2.3.4 1.2.3.4 1 2 3\r\n"),
+	  "malformed PROXY v1 header" },
+	{ "v1 bare LF", S("PROXY TCP4 1.2.3.4 1.2.3.4 1 2\n"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxx"), "PROXY v1 header longer than 107 bytes" },
+	{ "not PROXY", S("GET / HTTP/1.1\r\n"), "no PROXY protocol header" },
+	{ "FastCGI instead", S("\x01\x01\x00\x01"), "no PROXY protocol header" },
+	{ "v2 TCP4", S(SIG "\x21\x11\x00\x0c" "\xc0\x00\x02\x01"
+	  "\xc0\x00\x02\x02" "\x1f\x90\x01\xbb" "rest"),
+	  "ok 192.0.2.1:8080 -> 192.0.2.2:443 used 28" },
+	{ "v2 TCP6 with a TLV", S(SIG "\x21\x21\x00\x28"
+	  "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"
+	  "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02" "\x00\x50\x01\xbb"
+	  "\x04\x00\x01\x00"), "ok 2001:db8::1:80 -> 2001:db8::2:443 used 56" },
+	{ "v2 LOCAL", S(SIG "\x20\x00\x00\x00"), "local used 16" },
+	{ "v2 version 1", S(SIG "\x11\x11\x00\x0c"), "PROXY v2 version not 2" },
+	{ "v2 command 2", S(SIG "\x22\x11\x00\x0c"),
+	  "PROXY v2 command not LOCAL or PROXY" },
+	{ "v2 unix family", S(SIG "\x21\x31\x00\x00"),
+	  "PROXY v2 address family not supported" },
+	{ "v2 short for IPv4", S(SIG "\x21\x11\x00\x04" "\x01\x02\x03\x04"),
+	  "PROXY v2 length too short" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static void
+test_proxyproto_table_any_split(void)
+{
+	const struct pp_case	*k;
+	char			 whole[256];
+	size_t			 step, i;
+	int			 bad = 0;
+
+	for (k = cases; k->name != NULL; k++) {
+		snprintf(whole, sizeof(whole), "%s", run(k->in, k->len, 0));
+		if (strcmp(whole, k->want) != 0) {
+			fprintf(stderr, "\npp case %s: %s\n", k->name, whole);
+			bad++;
+		}
+		for (step = 1; step < k->len; step++)
+			if (strcmp(run(k->in, k->len, step), whole) != 0) {
+				fprintf(stderr, "\npp case %s step %zu: %s\n",
+				    k->name, step, run(k->in, k->len, step));
+				bad++;
+				break;
+			}
+		/* Every proper prefix of a valid header needs more. */
+		if (strncmp(k->want, "ok", 2) == 0)
+			for (i = 0; i + 1 < k->len && i < 20; i++)
+				if (strcmp(run(k->in, i, 0), "need more input"))
+					bad++;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* v2 with 60,000 bytes of TLVs: skipped, never stored. */
+static void
+test_proxyproto_v2_large_tlvs(void)
+{
+	static uint8_t	in[60100];
+	size_t		n = 16 + 12 + 60000;
+
+	memcpy(in, SIG "\x21\x11", 14);
+	in[14] = (uint8_t)((n - 16) >> 8);
+	in[15] = (uint8_t)(n - 16);
+	memcpy(in + 16, "\x0a\x00\x00\x01\x0a\x00\x00\x02\x00\x01\x00\x02",
+	    12);
+	memset(in + 28, 0xee, 60000);
+	CU_ASSERT_STRING_EQUAL(run(in, n + 5, 0),
+	    "ok 10.0.0.1:1 -> 10.0.0.2:2 used 60028");
+	CU_ASSERT_STRING_EQUAL(run(in, n, 7),
+	    "ok 10.0.0.1:1 -> 10.0.0.2:2 used 60028");
+}
+
+void
+suite_proxyproto(void)
+{
+	CU_pSuite	s = CU_add_suite("proxyproto", NULL, NULL);
+
+	ADD_TEST(s, "proxyproto: v1/v2 fields and every status, any split",
+	    test_proxyproto_table_any_split);
+	ADD_TEST(s, "proxyproto: v2 TLVs are skipped, not stored",
+	    test_proxyproto_v2_large_tlvs);
+}
