@@ -29,6 +29,8 @@
 #include "daemon/server.h"
 #include "proto/fcgi.h"
 #include "proto/normalize.h"
+#include "proto/proxyproto.h"
+#include "proto/scgi.h"
 
 /*
  * Per direction, at most WM_HIGH bytes wait to be written before we stop
@@ -41,6 +43,8 @@
 #define READ_MAX	(64 * 1024)	/* per read(2) */
 #define TRAIL_DEBUG	8192
 #define TRAIL_QUIET	1024
+#define PP_TIMEOUT_MS	5000	/* SPEC §5.3 */
+#define SCGI_STDIN_MAX	32768	/* body bytes per STDIN record */
 
 /* One socket with its buffers and its two events. */
 struct side {
@@ -71,7 +75,17 @@ struct conn {
 	struct event		*c_ctimer;	/* upstream connect timeout */
 	int			 c_timer_idle;	/* c_timer is the idle one */
 	unsigned		 c_reqid;
+	unsigned		 c_role;
 	int			 c_keep;	/* FCGI_KEEP_CONN */
+	int			 c_scgi;	/* the front speaks SCGI */
+	struct scgi_dec		 c_sdec;
+	uint8_t			*c_sbuf;	/* SCGI header, while reading it */
+	uint64_t		 c_body_left;	/* SCGI body bytes to come */
+	int			 c_scgi_state;	/* header, body, done */
+	int			 c_pp_wait;	/* PROXY header still to come */
+	struct pp_dec		 c_ppdec;
+	int			 c_pp_have;	/* an address was announced */
+	struct pp_result	 c_pp;
 	int			 c_connecting;	/* TCP connect in progress */
 	int			 c_answered;	/* close once the front is flushed */
 	unsigned long		 c_requests;
@@ -96,6 +110,10 @@ static int	flush_up(struct conn *);
 static int	flush_front(struct conn *);
 static int	item(struct conn *, const struct fcgi_item *);
 static int	params_done(struct conn *);
+static int	send_request(struct conn *);
+static int	pp_process(struct conn *);
+static int	scgi_front(struct conn *);
+static int	scgi_up(struct conn *);
 static int	up_open(struct conn *);
 static void	up_close(struct conn *);
 static int	answer(struct conn *, const char *, const char *);
@@ -226,7 +244,8 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	conn_close(c, c->c_timer_idle ? "idle timeout" : "params timeout");
+	conn_close(c, c->c_timer_idle ? "idle timeout" : c->c_pp_wait ?
+	    "no PROXY protocol header within 5 s" : "params timeout");
 }
 
 static void
@@ -295,7 +314,10 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 		conn_close(c, "out of memory");
 		return;
 	}
-	arm_timer(c, c->c_app->a_params_timeout_ms, 0);
+	c->c_scgi = c->c_app->a_proto == CFG_PROTO_SCGI;
+	c->c_pp_wait = c->c_app->a_proxy_protocol;
+	arm_timer(c, c->c_pp_wait ? PP_TIMEOUT_MS : c->c_app->a_params_timeout_ms,
+	    0);
 	log_debug(c->c_app->a_name, "accept conn=%lu peer=%s", c->c_id,
 	    c->c_peer);
 }
@@ -327,6 +349,7 @@ conn_close(struct conn *c, const char *reason)
 	if (c->c_ctimer != NULL)
 		event_free(c->c_ctimer);
 	params_free(c->c_params);
+	free(c->c_sbuf);
 	srv_gen_unref(c->c_gen);
 	if ((*c->c_prevp = c->c_next) != NULL)
 		c->c_next->c_prevp = c->c_prevp;
@@ -390,8 +413,14 @@ answer(struct conn *c, const char *status, const char *why)
 
 	len = snprintf(msg, sizeof(msg), "Status: %s\r\nContent-Type: "
 	    "text/plain\r\n\r\n%s\n", status, status);
-	n = fcgi_enc_response(c->c_reqid ? c->c_reqid : 1, msg, (size_t)len,
-	    buf, sizeof(buf));
+	if (c->c_scgi) {
+		/* SCGI answers are the CGI response itself (SPEC §5.4). */
+		memcpy(buf, msg, (size_t)len);
+		n = (size_t)len;
+	} else {
+		n = fcgi_enc_response(c->c_reqid ? c->c_reqid : 1, msg,
+		    (size_t)len, buf, sizeof(buf));
+	}
 	log_info(c->c_app->a_name, "answer conn=%lu peer=%s status=\"%s\" "
 	    "reason=\"%s\"", c->c_id, c->c_peer, status, why);
 	up_close(c);
@@ -491,6 +520,12 @@ front_process(struct conn *c)
 	size_t			 off, used;
 	char			 why[160];
 
+	if (c->c_pp_wait && pp_process(c) < 0)
+		return (-1);
+	if (c->c_pp_wait)
+		return (0);
+	if (c->c_scgi)
+		return (scgi_front(c));
 	while (!c->c_answered && c->c_front.s_reading &&
 	    evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
@@ -558,6 +593,7 @@ item(struct conn *c, const struct fcgi_item *it)
 	}
 	if (type == FCGI_BEGIN_REQUEST) {
 		c->c_reqid = c->c_fdec.d_id;
+		c->c_role = c->c_fdec.d_role;
 		c->c_keep = (c->c_fdec.d_flags & FCGI_KEEP_CONN) != 0;
 		/*
 		 * The request's bytes plus room for what the policy writes
@@ -587,18 +623,39 @@ item(struct conn *c, const struct fcgi_item *it)
 static int
 params_done(struct conn *c)
 {
-	struct norm_trail	 t;
-	enum norm_verdict	 v;
-	char			 trail[TRAIL_DEBUG];
-	struct evbuffer_iovec	 iov;
-	uint8_t			 begin[16];
-	size_t			 need;
-
 	if (fcgi_nv_finish(&c->c_nv) != FCGI_DEC_OK) {
 		conn_close(c, fcgi_strerror(FCGI_DEC_ERR_PAIR));
 		return (-1);
 	}
+	return (send_request(c));
+}
+
+/*
+ * The request's params are complete (FastCGI or SCGI): add the PROXY
+ * protocol address, run the policy, send BEGIN_REQUEST and the params.
+ */
+static int
+send_request(struct conn *c)
+{
+	struct norm_trail	 t;
+	enum norm_verdict	 v;
+	char			 trail[TRAIL_DEBUG], a[ADDR_STRLEN], pb[8];
+	struct evbuffer_iovec	 iov;
+	uint8_t			 begin[16];
+	size_t			 need;
+	int			 n;
+
 	c->c_requests++;
+	if (c->c_pp_have) {
+		/* SPEC §5.3: usable in client_headers like any param. */
+		n = snprintf(pb, sizeof(pb), "%d", c->c_pp.r_src_port);
+		if (params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_ADDR"), a,
+		    addr_format(&c->c_pp.r_src, a)) != PARAMS_OK ||
+		    params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_PORT"),
+		    pb, (size_t)n) != PARAMS_OK)
+			return (answer(c, "431 Request Header Fields Too Large",
+			    "params too large"));
+	}
 	norm_trail_init(&t, trail, log_level_cur >= LOG_LVL_DEBUG ?
 	    TRAIL_DEBUG : TRAIL_QUIET, log_level_cur >= LOG_LVL_DEBUG);
 	v = norm_run(&c->c_app->a_policy, c->c_params, &t);
@@ -620,7 +677,7 @@ params_done(struct conn *c)
 		    "one param larger than a FastCGI record"));
 	if (c->c_up.s_fd < 0 && up_open(c) < 0)
 		return (-1);
-	fcgi_enc_begin(c->c_reqid, c->c_fdec.d_role, c->c_keep ?
+	fcgi_enc_begin(c->c_reqid, c->c_role, c->c_keep ?
 	    FCGI_KEEP_CONN : 0, begin);
 	evbuffer_add(c->c_up.s_out, begin, sizeof(begin));
 	/* Encode straight into the upstream buffer: no extra copy. */
@@ -727,7 +784,8 @@ up_rcb(evutil_socket_t fd, short ev, void *arg)
 	}
 	/* php-fpm closed.  Between requests that is normal. */
 	up_close(c);
-	if (c->c_fdec.d_phase == FCGI_PHASE_IDLE && !c->c_answered)
+	if (!c->c_scgi && c->c_fdec.d_phase == FCGI_PHASE_IDLE &&
+	    !c->c_answered)
 		return;
 	log_info(c->c_app->a_name, "conn=%lu upstream closed mid-request",
 	    c->c_id);
@@ -749,6 +807,8 @@ up_process(struct conn *c)
 	size_t			 off, used;
 	int			 ended = 0;
 
+	if (c->c_scgi)
+		return (scgi_up(c));
 	while (!ended && c->c_up.s_reading &&
 	    evbuffer_peek(c->c_up.s_in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
@@ -795,4 +855,178 @@ up_process(struct conn *c)
 		return (front_process(c));
 	}
 	return (0);
+}
+
+/* PROXY protocol header first (SPEC §5.3); -1 when the conn was closed. */
+static int
+pp_process(struct conn *c)
+{
+	struct evbuffer_iovec	v;
+	enum pp_status		st;
+	size_t			used;
+	char			why[128];
+
+	while (c->c_pp_wait && evbuffer_peek(c->c_front.s_in, -1, NULL, &v,
+	    1) > 0 && v.iov_len > 0) {
+		st = pp_dec_feed(&c->c_ppdec, v.iov_base, v.iov_len, &used,
+		    &c->c_pp);
+		evbuffer_drain(c->c_front.s_in, used);
+		if (st == PP_MORE)
+			continue;
+		if (st != PP_OK) {
+			snprintf(why, sizeof(why), "PROXY protocol: %s",
+			    pp_strerror(st));
+			conn_close(c, why);
+			return (-1);
+		}
+		c->c_pp_wait = 0;
+		c->c_pp_have = !c->c_pp.r_local;
+		if (c->c_pp_have) {
+			char a[ADDR_STRLEN];
+
+			addr_format(&c->c_pp.r_src, a);
+			snprintf(c->c_peer, sizeof(c->c_peer), "%s:%d(proxy)",
+			    a, c->c_pp.r_src_port);
+		}
+		arm_timer(c, c->c_app->a_params_timeout_ms, 0);
+	}
+	return (0);
+}
+
+/*
+ * SCGI front (SPEC §5.2): the netstring header, then CONTENT_LENGTH body
+ * bytes, relayed as STDIN records.  -1 when the conn was closed/answered.
+ */
+static int
+scgi_front(struct conn *c)
+{
+	enum scgi_status	 st;
+	struct evbuffer_iovec	 v;
+	size_t			 used, n, cap;
+	uint8_t			 h[FCGI_HEADER_LEN];
+
+	if (c->c_scgi_state == 0) {
+		if (c->c_sbuf == NULL) {
+			cap = (size_t)c->c_app->a_max_params_bytes;
+			c->c_sbuf = malloc(cap);
+			c->c_params = params_new(cap * 3 / 2 + 16384);
+			if (c->c_sbuf == NULL || c->c_params == NULL) {
+				conn_close(c, "out of memory");
+				return (-1);
+			}
+			scgi_dec_init(&c->c_sdec, c->c_sbuf, cap, cap);
+		}
+		st = SCGI_MORE;
+		while (st == SCGI_MORE && evbuffer_peek(c->c_front.s_in, -1,
+		    NULL, &v, 1) > 0 && v.iov_len > 0) {
+			st = scgi_dec_feed(&c->c_sdec, v.iov_base, v.iov_len,
+			    &used);
+			evbuffer_drain(c->c_front.s_in, used);
+		}
+		if (st == SCGI_MORE)
+			return (0);
+		if (st == SCGI_OK)
+			st = scgi_parse(&c->c_sdec, c->c_params,
+			    &c->c_body_left);
+		free(c->c_sbuf);
+		c->c_sbuf = NULL;
+		if (st == SCGI_ERR_TOOBIG || st == SCGI_ERR_FULL)
+			return (answer(c, "431 Request Header Fields Too Large",
+			    scgi_strerror(st)));
+		if (st != SCGI_OK) {
+			conn_close(c, scgi_strerror(st));
+			return (-1);
+		}
+		c->c_scgi_state = 1;
+		c->c_reqid = 1;
+		c->c_role = FCGI_RESPONDER;
+		c->c_keep = 0;
+		fcgi_dec_init(&c->c_fdec, FCGI_SIDE_WEBSERVER);
+		c->c_fdec.d_phase = FCGI_PHASE_BODY;
+		if (send_request(c) < 0)
+			return (-1);
+	}
+	/* The body, as STDIN records; then the empty STDIN. */
+	while (c->c_scgi_state == 1 && c->c_front.s_reading &&
+	    (c->c_body_left == 0 || evbuffer_get_length(c->c_front.s_in) > 0)) {
+		n = evbuffer_get_length(c->c_front.s_in);
+		if (n > c->c_body_left)
+			n = (size_t)c->c_body_left;
+		if (n > SCGI_STDIN_MAX)
+			n = SCGI_STDIN_MAX;
+		fcgi_enc_header(h, FCGI_STDIN, 1, (unsigned)n, 0);
+		evbuffer_add(c->c_up.s_out, h, sizeof(h));
+		if (n == 0) {
+			c->c_scgi_state = 2;
+			c->c_fdec.d_phase = FCGI_PHASE_DONE;
+			evtimer_del(c->c_timer);
+			break;
+		}
+		evbuffer_remove_buffer(c->c_front.s_in, c->c_up.s_out, n);
+		c->c_body_left -= n;
+		if (evbuffer_get_length(c->c_up.s_out) > WM_HIGH)
+			side_read_on(&c->c_front, 0);
+	}
+	if (c->c_scgi_state == 2) {
+		/* Nothing may follow the body on an SCGI connection. */
+		evbuffer_drain(c->c_front.s_in,
+		    evbuffer_get_length(c->c_front.s_in));
+	}
+	return (flush_up(c));
+}
+
+/*
+ * SCGI back: php-fpm's records decoded; STDOUT content to the web server
+ * raw, STDERR logged, END_REQUEST ends the connection.
+ */
+static int
+scgi_up(struct conn *c)
+{
+	struct evbuffer_iovec	 v;
+	struct fcgi_item	 it;
+	enum fcgi_status	 st;
+	size_t			 off, used;
+	int			 ended = 0;
+
+	while (!ended && c->c_up.s_reading &&
+	    evbuffer_peek(c->c_up.s_in, -1, NULL, &v, 1) > 0 &&
+	    v.iov_len > 0) {
+		for (off = 0;;) {
+			st = fcgi_dec_next(&c->c_udec, (uint8_t *)v.iov_base +
+			    off, v.iov_len - off, &used, &it);
+			off += used;
+			if (st == FCGI_DEC_MORE)
+				break;
+			if (st != FCGI_DEC_OK) {
+				log_warn(c->c_app->a_name, "conn=%lu upstream "
+				    "sent bad FastCGI: %s", c->c_id,
+				    fcgi_strerror(st));
+				conn_close(c, "bad FastCGI from upstream");
+				return (-1);
+			}
+			if (it.i_kind == FCGI_ITEM_CONTENT &&
+			    it.i_rec.r_type == FCGI_STDOUT)
+				evbuffer_add(c->c_front.s_out, it.i_data,
+				    it.i_len);
+			else if (it.i_kind == FCGI_ITEM_CONTENT &&
+			    it.i_rec.r_type == FCGI_STDERR)
+				log_warn(c->c_app->a_name, "conn=%lu php "
+				    "stderr: %.*s", c->c_id, (int)(it.i_len >
+				    512 ? 512 : it.i_len), it.i_data);
+			else if (it.i_kind == FCGI_ITEM_END &&
+			    it.i_rec.r_type == FCGI_END_REQUEST) {
+				ended = 1;
+				break;
+			}
+		}
+		evbuffer_drain(c->c_up.s_in, off);
+		if (evbuffer_get_length(c->c_front.s_out) > WM_HIGH)
+			side_read_on(&c->c_up, 0);
+	}
+	if (ended) {
+		c->c_answered = 1;
+		side_read_on(&c->c_front, 0);
+		up_close(c);
+	}
+	return (flush_front(c));
 }

@@ -63,6 +63,7 @@ CONF
 
 start_nginx() {
 	EDGE=$(free_port); ORIGIN=$(free_port); DIRECT=$(free_port)
+	SCGI=$(free_port); PPNGINX=$(free_port)
 	mkdir -p "$T/nginx"
 	cat > "$T/nginx.conf" <<CONF
 user root;
@@ -88,6 +89,11 @@ http {
 			proxy_set_header X-Forwarded-Proto https;
 			proxy_set_header X-Forwarded-Host public.example;
 			proxy_pass http://127.0.0.1:$DIRECT/;
+		}
+		location /scgi/ {
+			proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+			proxy_set_header X-Forwarded-Proto https;
+			proxy_pass http://127.0.0.1:$SCGI/;
 		}
 		location /matomo/ {
 			proxy_set_header X-Forwarded-Uri /matomo;
@@ -121,6 +127,29 @@ http {
 			fastcgi_pass unix:$T/fcn.sock;
 		}
 	}
+	# The origin over SCGI: nginx scgi_pass -> fcgi-normalizer -> php-fpm.
+	server {
+		listen 127.0.0.1:$SCGI;
+		root $T/www;
+		location ~ \.php\$ {
+			include /etc/nginx/scgi_params;
+			scgi_param SCRIPT_FILENAME \$document_root\$uri;
+			scgi_param SCRIPT_NAME \$uri;
+			scgi_pass unix:$T/fcn-scgi.sock;
+		}
+	}
+	# The common PROXY protocol path: a TCP load balancer with send-proxy
+	# in front of nginx "listen ... proxy_protocol".
+	server {
+		listen 127.0.0.1:$PPNGINX proxy_protocol;
+		root $T/www;
+		location ~ \.php\$ {
+			include /etc/nginx/fastcgi_params;
+			fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+			fastcgi_param PROXY_PROTOCOL_ADDR \$proxy_protocol_addr;
+			fastcgi_pass unix:$T/fcn.sock;
+		}
+	}
 	# Direct: nginx -> php-fpm, for comparison.
 	server {
 		listen 127.0.0.1:$DIRECT;
@@ -136,6 +165,19 @@ CONF
 	nginx -c "$T/nginx.conf" -p "$T/nginx" -e "$T/nginx-error.log" &
 	PIDS="$PIDS $!"
 	wait_for "$T/nginx.pid"
+}
+
+# start_apps 'apps list': the daemon with a whole apps = ( ... ) list.
+start_apps() {
+	stop_daemon
+	cat > "$T/fcn.conf" <<CONF
+log_level = "${LOG_LEVEL:-info}";
+apps = ( $1 );
+CONF
+	: > "$T/daemon.log"
+	"$BIN" -c "$T/fcn.conf" >>"$T/daemon.log" 2>&1 &
+	echo $! > "$T/daemon.pid"
+	sleep 0.3
 }
 
 # start_daemon 'app config body'  (listen and upstream are filled in)
@@ -232,7 +274,10 @@ fcgi_get() {
 	    foreach ($argv as $kv) { [$k, $v] = explode("=", $kv, 2);
 	        $p .= chr(strlen($k)) . chr(strlen($v)) . $k . $v; }
 	    $r = fn($type, $c) => pack("CCnnCC", 1, $type, 1, strlen($c), 0, 0) . $c;
-	    $s = stream_socket_client($t, $e, $es, 2);
+	    $ctx = stream_context_create(getenv("BIND") ? ["socket" =>
+	        ["bindto" => getenv("BIND")]] : []);
+	    $s = stream_socket_client($t, $e, $es, 2, STREAM_CLIENT_CONNECT,
+	        $ctx);
 	    if (!$s) exit(1);
 	    fwrite($s, $r(1, "\0\1\0\0\0\0\0\0") . $r(4, $p) . $r(4, "") . $r(5, ""));
 	    $out = "";
@@ -242,4 +287,24 @@ fcgi_get() {
 	        if ($u["t"] == 6) $out .= substr($c, 0, $u["len"]);
 	        if ($u["t"] == 3) break; }
 	    echo $out;' -- "$@"
+}
+
+# start_haproxy 'listen sections': HAProxy in mode tcp, stopped by PID at
+# the end of the run.
+start_haproxy() {
+	[ -n "${HAPROXY_PID:-}" ] && kill "$HAPROXY_PID" 2>/dev/null
+	cat > "$T/haproxy.cfg" <<CONF
+global
+	maxconn 256
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+$1
+CONF
+	haproxy -f "$T/haproxy.cfg" -db >"$T/haproxy.log" 2>&1 &
+	HAPROXY_PID=$!
+	PIDS="$PIDS $HAPROXY_PID"
+	sleep 0.3
 }

@@ -1,0 +1,11 @@
+# SCGI: a 3 MiB upload and a 5 MiB response, byte for byte.
+start_apps "{ name = \"scgi\"; listen = \"unix:$T/fcn-scgi.sock\";
+	protocol = \"scgi\"; upstream = \"unix:$T/php.sock\"; }"
+head -c 3145728 /dev/urandom > "$T/upload"
+want=$(md5sum < "$T/upload" | cut -d' ' -f1)
+RESP=$(curl -s --data-binary @"$T/upload" "http://127.0.0.1:$SCGI/dump.php")
+expect body_len 3145728
+expect body_md5 "$want"
+a=$(curl -s "http://127.0.0.1:$SCGI/big.php?n=5242880" | md5sum)
+b=$(curl -s "http://127.0.0.1:$DIRECT/big.php?n=5242880" | md5sum)
+[ "$a" = "$b" ] || fail "5 MiB SCGI response differs from direct"
