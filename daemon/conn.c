@@ -114,6 +114,7 @@ static int	send_request(struct conn *);
 static int	pp_process(struct conn *);
 static int	scgi_front(struct conn *);
 static int	scgi_up(struct conn *);
+static void	log_stderr(struct conn *, const uint8_t *, size_t);
 static int	up_open(struct conn *);
 static void	up_close(struct conn *);
 static int	answer(struct conn *, const char *, const char *);
@@ -975,6 +976,20 @@ scgi_front(struct conn *c)
 	return (flush_up(c));
 }
 
+/* php-fpm's STDERR over SCGI has nowhere to go but our log. */
+static void
+log_stderr(struct conn *c, const uint8_t *p, size_t len)
+{
+	char	line[513];
+	size_t	i, n = len < 512 ? len : 512;
+
+	for (i = 0; i < n; i++)
+		line[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
+	line[n] = '\0';
+	log_warn(c->c_app->a_name, "conn=%lu php stderr: %s%s", c->c_id, line,
+	    len > n ? "..." : "");
+}
+
 /*
  * SCGI back: php-fpm's records decoded; STDOUT content to the web server
  * raw, STDERR logged, END_REQUEST ends the connection.
@@ -1010,9 +1025,7 @@ scgi_up(struct conn *c)
 				    it.i_len);
 			else if (it.i_kind == FCGI_ITEM_CONTENT &&
 			    it.i_rec.r_type == FCGI_STDERR)
-				log_warn(c->c_app->a_name, "conn=%lu php "
-				    "stderr: %.*s", c->c_id, (int)(it.i_len >
-				    512 ? 512 : it.i_len), it.i_data);
+				log_stderr(c, it.i_data, it.i_len);
 			else if (it.i_kind == FCGI_ITEM_END &&
 			    it.i_rec.r_type == FCGI_END_REQUEST) {
 				ended = 1;

@@ -115,6 +115,24 @@ test_proxyproto_table_any_split(void)
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* v1 is at most 107 bytes with its CRLF: 107 passes, 108 does not. */
+static void
+test_proxyproto_v1_max_length(void)
+{
+	char	line[120];
+
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "PROXY UNKNOWN ", 14);
+	memcpy(line + 105, "\r\n", 2);
+	CU_ASSERT_STRING_EQUAL(run(line, 107, 0), "local used 107");
+	CU_ASSERT_STRING_EQUAL(run(line, 107, 1), "local used 107");
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "PROXY UNKNOWN ", 14);
+	memcpy(line + 106, "\r\n", 2);
+	CU_ASSERT_STRING_EQUAL(run(line, 108, 0),
+	    "PROXY v1 header longer than 107 bytes");
+}
+
 /* v2 with 60,000 bytes of TLVs: skipped, never stored. */
 static void
 test_proxyproto_v2_large_tlvs(void)
@@ -141,6 +159,8 @@ suite_proxyproto(void)
 
 	ADD_TEST(s, "proxyproto: v1/v2 fields and every status, any split",
 	    test_proxyproto_table_any_split);
+	ADD_TEST(s, "proxyproto: v1 at 107 bytes passes, 108 fails",
+	    test_proxyproto_v1_max_length);
 	ADD_TEST(s, "proxyproto: v2 TLVs are skipped, not stored",
 	    test_proxyproto_v2_large_tlvs);
 }

@@ -9,3 +9,8 @@ expect body_md5 "$want"
 a=$(curl -s "http://127.0.0.1:$SCGI/big.php?n=5242880" | md5sum)
 b=$(curl -s "http://127.0.0.1:$DIRECT/big.php?n=5242880" | md5sum)
 [ "$a" = "$b" ] || fail "5 MiB SCGI response differs from direct"
+# php-fpm's STDERR records are logged (per app), the body still arrives.
+r=$(curl -s "http://127.0.0.1:$SCGI/stderr.php")
+[ "$r" = ok ] || fail "stderr.php over SCGI: $r"
+sleep 0.1
+log_has 'php stderr: PHP message: hello from php stderr'

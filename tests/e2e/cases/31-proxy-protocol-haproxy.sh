@@ -26,3 +26,7 @@ RESP=$(printf '%s' "$out" | sed -n '/^{/,$p')
 expect REMOTE_ADDR 127.0.0.2
 sleep 0.1
 log_has 'PROXY protocol: no PROXY protocol header'
+# A peer that connects and sends nothing is closed after 5 s.
+r=$(HOLD_TARGET="tcp://127.0.0.1:$PPD" hold_conn 8 "")
+case "$r" in "closed after "[45]???" ms") ;; *) fail "silent peer: $r";; esac
+log_has 'no PROXY protocol header within 5 s'
