@@ -14,3 +14,8 @@ r=$(curl -s "http://127.0.0.1:$SCGI/stderr.php")
 [ "$r" = ok ] || fail "stderr.php over SCGI: $r"
 sleep 0.1
 log_has 'php stderr: PHP message: hello from php stderr'
+# Streaming, not buffering: 50 MiB down over SCGI keeps the daemon small.
+n=$(curl -s "http://127.0.0.1:$SCGI/big.php?n=52428800" | wc -c)
+[ "$n" = 52428800 ] || fail "50 MiB SCGI response: $n bytes"
+hwm=$(awk '/VmHWM/ { print $2 }' /proc/$(cat "$T/daemon.pid")/status)
+[ "$hwm" -lt 32768 ] || fail "daemon peak RSS $hwm kB after 50 MiB over SCGI"

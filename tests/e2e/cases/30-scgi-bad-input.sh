@@ -25,3 +25,8 @@ good
 sleep 0.1
 log_has 'bad netstring length'
 log_has "netstring not closed by ','"
+# php-fpm unreachable over SCGI: the daemon answers 502 itself.
+start_apps "{ name = \"scgi\"; listen = \"unix:$T/fcn-scgi.sock\";
+	protocol = \"scgi\"; upstream = \"unix:$T/nobody.sock\"; }"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SCGI/dump.php")
+[ "$code" = 502 ] || fail "SCGI upstream down: want 502, got $code"
