@@ -54,7 +54,18 @@ LIBPROTO	= $(BUILD)/libfcnproto.a
 LIBCONFIG	= $(BUILD)/libfcnconfig.a
 UNIT_BIN	= $(BUILD)/unit-tests
 
-.PHONY: all check unit e2e deps fuzz fuzz-smoke bench demo clean install
+.PHONY: all check unit e2e deps fuzz fuzz-smoke bench demo clean install \
+	uninstall deb check-package
+
+# make install: PREFIX/DESTDIR as usual; the config lives in /etc (the
+# compiled-in default path) whatever the prefix.
+PREFIX		?= /usr/local
+SYSCONFDIR	?= /etc
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/fcgi-normalizer
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+ETCDIR		= $(DESTDIR)$(SYSCONFDIR)/fcgi-normalizer
 
 all: $(BIN)
 
@@ -130,6 +141,45 @@ bench: deps
 demo: deps
 	$(MAKE) --no-print-directory all
 	@FCN_BIN=$(BIN) bash tests/demo.sh
+
+install: $(BIN)
+	install -D -m 755 $(BIN) $(DESTDIR)$(SBINDIR)/fcgi-normalizer
+	install -d -m 755 $(ETCDIR)/apps.d
+	@# Never overwrite a configuration someone already edited.
+	[ -e $(ETCDIR)/fcgi-normalizer.conf ] || install -m 644 \
+	    packaging/etc/fcgi-normalizer.conf $(ETCDIR)/fcgi-normalizer.conf
+	[ -e $(ETCDIR)/apps.d/default.conf ] || install -m 644 \
+	    packaging/etc/apps.d/default.conf $(ETCDIR)/apps.d/default.conf
+	install -D -m 644 packaging/man/fcgi-normalizer.8 \
+	    $(DESTDIR)$(MANDIR)/man8/fcgi-normalizer.8
+	install -D -m 644 packaging/man/fcgi-normalizer.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man5/fcgi-normalizer.conf.5
+	install -d -m 755 $(DESTDIR)$(DOCDIR)/examples/nginx
+	install -m 644 packaging/examples/*.conf packaging/examples/*.txt \
+	    packaging/systemd/fcgi-normalizer.socket $(DESTDIR)$(DOCDIR)/examples/
+	install -m 644 packaging/examples/nginx/*.conf \
+	    $(DESTDIR)$(DOCDIR)/examples/nginx/
+	install -d -m 755 $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/fcgi-normalizer.service \
+	    > $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
+
+# Configuration files are left in place, as Debian does on remove.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fcgi-normalizer \
+	    $(DESTDIR)$(MANDIR)/man8/fcgi-normalizer.8 \
+	    $(DESTDIR)$(MANDIR)/man5/fcgi-normalizer.conf.5 \
+	    $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# make deb: a binary package built by dpkg-buildpackage from a copy of the
+# tree with packaging/debian as debian/ (the layout keeps debian/ under
+# packaging/).  The .deb lands in build/.
+deb:
+	sh tests/package.sh build
+
+check-package: deb
+	sh tests/package.sh test
 
 clean:
 	rm -rf build

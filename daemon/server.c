@@ -120,6 +120,7 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 	struct listener		*l;
 	struct passwd		*pw;
 	struct group		*gr;
+	const char		*owner, *group;
 	int			 fd = -1, one = 1;
 	socklen_t		 len;
 
@@ -142,8 +143,19 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 || chmod(la->ca_path, a->a_mode) < 0)
 			goto syserr;
 		l->l_unlink = strdup(la->ca_path);
-		pw = a->a_listen_owner ? getpwnam(a->a_listen_owner) : NULL;
-		gr = a->a_listen_group ? getgrnam(a->a_listen_group) : NULL;
+		/* SPEC §3.2: owner and group default to the daemon's user. */
+		owner = a->a_listen_owner ? a->a_listen_owner :
+		    g->g_cfg->c_user;
+		group = a->a_listen_group ? a->a_listen_group :
+		    g->g_cfg->c_group;
+		pw = owner && geteuid() == 0 ? getpwnam(owner) : NULL;
+		gr = group && geteuid() == 0 ? getgrnam(group) : NULL;
+		if ((owner && geteuid() == 0 && pw == NULL) ||
+		    (group && geteuid() == 0 && gr == NULL)) {
+			log_error(a->a_name, "listen %s: unknown owner or "
+			    "group", la->ca_text);
+			goto fail;
+		}
 		if ((pw || gr) && chown(la->ca_path, pw ? pw->pw_uid :
 		    (uid_t)-1, gr ? gr->gr_gid : (gid_t)-1) < 0)
 			goto syserr;
