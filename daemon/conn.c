@@ -113,7 +113,6 @@ static int	params_done(struct conn *);
 static int	send_request(struct conn *);
 static int	pp_process(struct conn *);
 static int	scgi_front(struct conn *);
-static int	scgi_up(struct conn *);
 static void	log_stderr(struct conn *, const uint8_t *, size_t);
 static int	up_open(struct conn *);
 static void	up_close(struct conn *);
@@ -796,8 +795,8 @@ up_rcb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /*
- * Relay php-fpm's bytes unchanged; watch the records for END_REQUEST.
- * -1 when the conn was closed.
+ * php-fpm's answer: relayed unchanged to a FastCGI front, decoded for an
+ * SCGI one; END_REQUEST ends the request.  -1 when the conn was closed.
  */
 static int
 up_process(struct conn *c)
@@ -808,8 +807,6 @@ up_process(struct conn *c)
 	size_t			 off, used;
 	int			 ended = 0;
 
-	if (c->c_scgi)
-		return (scgi_up(c));
 	while (!ended && c->c_up.s_reading &&
 	    evbuffer_peek(c->c_up.s_in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
@@ -826,19 +823,34 @@ up_process(struct conn *c)
 				conn_close(c, "bad FastCGI from upstream");
 				return (-1);
 			}
+			/*
+			 * SCGI (SPEC §5.2): STDOUT content goes to the web
+			 * server raw, STDERR to our log.
+			 */
+			if (c->c_scgi && it.i_kind == FCGI_ITEM_CONTENT &&
+			    it.i_rec.r_type == FCGI_STDOUT)
+				evbuffer_add(c->c_front.s_out, it.i_data,
+				    it.i_len);
+			else if (c->c_scgi && it.i_kind == FCGI_ITEM_CONTENT &&
+			    it.i_rec.r_type == FCGI_STDERR)
+				log_stderr(c, it.i_data, it.i_len);
 			if (it.i_kind == FCGI_ITEM_END &&
 			    it.i_rec.r_type == FCGI_END_REQUEST) {
 				ended = 1;
 				break;
 			}
 		}
-		evbuffer_remove_buffer(c->c_up.s_in, c->c_front.s_out, off);
+		if (c->c_scgi)
+			evbuffer_drain(c->c_up.s_in, off);
+		else	/* FastCGI: byte for byte, without a copy */
+			evbuffer_remove_buffer(c->c_up.s_in, c->c_front.s_out,
+			    off);
 		/* Backpressure: nginx reads slower than php-fpm writes. */
 		if (evbuffer_get_length(c->c_front.s_out) > WM_HIGH)
 			side_read_on(&c->c_up, 0);
 	}
 	if (ended) {
-		if (!c->c_keep) {
+		if (!c->c_keep || c->c_scgi) {
 			/* Without KEEP_CONN the app side closes. */
 			c->c_answered = 1;
 			side_read_on(&c->c_front, 0);
@@ -990,56 +1002,3 @@ log_stderr(struct conn *c, const uint8_t *p, size_t len)
 	    len > n ? "..." : "");
 }
 
-/*
- * SCGI back: php-fpm's records decoded; STDOUT content to the web server
- * raw, STDERR logged, END_REQUEST ends the connection.
- */
-static int
-scgi_up(struct conn *c)
-{
-	struct evbuffer_iovec	 v;
-	struct fcgi_item	 it;
-	enum fcgi_status	 st;
-	size_t			 off, used;
-	int			 ended = 0;
-
-	while (!ended && c->c_up.s_reading &&
-	    evbuffer_peek(c->c_up.s_in, -1, NULL, &v, 1) > 0 &&
-	    v.iov_len > 0) {
-		for (off = 0;;) {
-			st = fcgi_dec_next(&c->c_udec, (uint8_t *)v.iov_base +
-			    off, v.iov_len - off, &used, &it);
-			off += used;
-			if (st == FCGI_DEC_MORE)
-				break;
-			if (st != FCGI_DEC_OK) {
-				log_warn(c->c_app->a_name, "conn=%lu upstream "
-				    "sent bad FastCGI: %s", c->c_id,
-				    fcgi_strerror(st));
-				conn_close(c, "bad FastCGI from upstream");
-				return (-1);
-			}
-			if (it.i_kind == FCGI_ITEM_CONTENT &&
-			    it.i_rec.r_type == FCGI_STDOUT)
-				evbuffer_add(c->c_front.s_out, it.i_data,
-				    it.i_len);
-			else if (it.i_kind == FCGI_ITEM_CONTENT &&
-			    it.i_rec.r_type == FCGI_STDERR)
-				log_stderr(c, it.i_data, it.i_len);
-			else if (it.i_kind == FCGI_ITEM_END &&
-			    it.i_rec.r_type == FCGI_END_REQUEST) {
-				ended = 1;
-				break;
-			}
-		}
-		evbuffer_drain(c->c_up.s_in, off);
-		if (evbuffer_get_length(c->c_front.s_out) > WM_HIGH)
-			side_read_on(&c->c_up, 0);
-	}
-	if (ended) {
-		c->c_answered = 1;
-		side_read_on(&c->c_front, 0);
-		up_close(c);
-	}
-	return (flush_front(c));
-}

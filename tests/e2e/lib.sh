@@ -167,7 +167,8 @@ CONF
 	wait_for "$T/nginx.pid"
 }
 
-# start_apps 'apps list': the daemon with a whole apps = ( ... ) list.
+# start_apps 'apps list' [SOCKET]: the daemon with a whole apps = ( ... )
+# list; waits for SOCKET when given.
 start_apps() {
 	stop_daemon
 	cat > "$T/fcn.conf" <<CONF
@@ -177,25 +178,18 @@ CONF
 	: > "$T/daemon.log"
 	"$BIN" -c "$T/fcn.conf" >>"$T/daemon.log" 2>&1 &
 	echo $! > "$T/daemon.pid"
-	sleep 0.3
+	# $2: a unix socket to wait for; else give the listeners a moment.
+	if [ -n "${2:-}" ]; then wait_for "$2"; else sleep 0.3; fi
 }
 
 # start_daemon 'app config body'  (listen and upstream are filled in)
 start_daemon() {
-	stop_daemon
-	cat > "$T/fcn.conf" <<CONF
-log_level = "${LOG_LEVEL:-info}";
-apps = ( {
-	name = "e2e";
-	listen = "unix:$T/fcn.sock";
-	upstream = "unix:$T/php.sock";
+	start_apps "{
+	name = \"e2e\";
+	listen = \"unix:$T/fcn.sock\";
+	upstream = \"unix:$T/php.sock\";
 	$1
-} );
-CONF
-	: > "$T/daemon.log"
-	"$BIN" -c "$T/fcn.conf" >>"$T/daemon.log" 2>&1 &
-	echo $! > "$T/daemon.pid"
-	wait_for "$T/fcn.sock"
+}" "$T/fcn.sock"
 }
 
 stop_daemon() {
