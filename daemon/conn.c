@@ -118,6 +118,7 @@ static int	up_open(struct conn *);
 static void	up_close(struct conn *);
 static int	answer(struct conn *, const char *, const char *);
 static void	log_trail(struct conn *, const struct norm_trail *);
+static const char *untrusted_count(const struct conn *);
 static int	rate_ok(void);
 static void	timer_cb(evutil_socket_t, short, void *);
 static void	ctimer_cb(evutil_socket_t, short, void *);
@@ -379,6 +380,16 @@ rate_ok(void)
 	return (++n <= 10);
 }
 
+static const char *
+untrusted_count(const struct conn *c)
+{
+	static char	buf[48];
+
+	snprintf(buf, sizeof(buf), " untrusted_total=%lu",
+	    c->c_l->l_untrusted);
+	return (buf);
+}
+
 static void
 log_trail(struct conn *c, const struct norm_trail *t)
 {
@@ -393,8 +404,9 @@ log_trail(struct conn *c, const struct norm_trail *t)
 		/* Untrusted peers sending headers: info; bad values: warn. */
 		log_msg(strncmp(p, "warn: ", 6) == 0 ? (warn ? LOG_LVL_WARN :
 		    LOG_LVL_INFO) : LOG_LVL_DEBUG, c->c_app->a_name,
-		    "conn=%lu peer=%s policy: %.*s", c->c_id, c->c_peer,
-		    (int)(nl - p), p);
+		    "conn=%lu peer=%s policy: %.*s%s", c->c_id, c->c_peer,
+		    (int)(nl - p), p, strncmp(p, "warn: untrusted", 15) == 0 ?
+		    untrusted_count(c) : "");
 	}
 }
 
@@ -659,6 +671,9 @@ send_request(struct conn *c)
 	norm_trail_init(&t, trail, log_level_cur >= LOG_LVL_DEBUG ?
 	    TRAIL_DEBUG : TRAIL_QUIET, log_level_cur >= LOG_LVL_DEBUG);
 	v = norm_run(&c->c_app->a_policy, c->c_params, &t);
+	/* SPEC §4.2: counted, the first sign of a mis-wired balancer. */
+	if (t.t_flags & NORM_W_UNTRUSTED)
+		c->c_l->l_untrusted++;
 	log_trail(c, &t);
 	switch (v) {
 	case NORM_OK:

@@ -28,6 +28,8 @@ struct listener {
 	char			*l_key;		/* canonical listen address */
 	char			*l_unlink;	/* unix path we created */
 	size_t			 l_nconns;
+	unsigned long		 l_untrusted;	/* requests whose untrusted peer
+						   sent forwarded headers */
 	int			 l_paused;	/* at max_connections */
 	int			 l_draining;	/* removed by a reload */
 	struct listener		*l_next;

@@ -8,4 +8,4 @@ expect HTTPS null
 expect HTTP_X_FORWARDED_FOR null
 expect HTTP_HOST 127.0.0.1
 sleep 0.1
-log_has 'untrusted peer sent HTTP_X_FORWARDED_FOR'
+log_has 'untrusted peer sent HTTP_X_FORWARDED_FOR.*untrusted_total=1'
