@@ -299,7 +299,8 @@ srv_accept_backoff(struct server *s)
 	struct timeval	 tv = { 1, 0 };
 
 	for (l = s->s_listeners; l != NULL; l = l->l_next)
-		evconnlistener_disable(l->l_lev);
+		if (l->l_lev != NULL)
+			evconnlistener_disable(l->l_lev);
 	evtimer_add(s->s_emfile_timer, &tv);
 }
 
@@ -382,7 +383,17 @@ apply(struct server *s, struct cfg *cfg)
 		if (i == cfg->c_napps) {
 			log_info(l->l_app->a_name, "removed: draining %zu "
 			    "connections", l->l_nconns);
-			evconnlistener_disable(l->l_lev);
+			/*
+			 * Close the socket now, so new clients are refused at
+			 * once instead of waiting in a backlog nobody reads.
+			 */
+			evconnlistener_free(l->l_lev);
+			l->l_lev = NULL;
+			if (l->l_unlink != NULL)
+				unlink(l->l_unlink);
+			/* The path may be reused before the drain ends. */
+			free(l->l_unlink);
+			l->l_unlink = NULL;
 			l->l_draining = 1;
 			if (l->l_nconns == 0)
 				listener_free(l);
@@ -460,7 +471,8 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		sd_notify(0, "STOPPING=1");
 		s->s_quitting = 1;
 		for (l = s->s_listeners; l != NULL; l = l->l_next)
-			evconnlistener_disable(l->l_lev);
+			if (l->l_lev != NULL)
+				evconnlistener_disable(l->l_lev);
 		evtimer_add(s->s_quit_timer, &tv);
 		maybe_exit(s);
 		break;
