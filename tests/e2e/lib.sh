@@ -178,8 +178,14 @@ CONF
 	: > "$T/daemon.log"
 	"$BIN" -c "$T/fcn.conf" >>"$T/daemon.log" 2>&1 &
 	echo $! > "$T/daemon.pid"
-	# $2: a unix socket to wait for; else give the listeners a moment.
-	if [ -n "${2:-}" ]; then wait_for "$2"; else sleep 0.3; fi
+	# Ready once it logged "started" (every listener bound) or died.
+	local i
+	for i in $(seq 1 100); do
+		grep -q ' started: ' "$T/daemon.log" && break
+		kill -0 "$(cat "$T/daemon.pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -z "${2:-}" ] || wait_for "$2"
 }
 
 # start_daemon 'app config body'  (listen and upstream are filled in)

@@ -1,19 +1,12 @@
 # TCP listeners on 127.0.0.1 and [::1]; peers outside allow_from are
 # closed at once and logged.
 P=$(free_port); P6=$(free_port)
-stop_daemon
-cat > "$T/fcn.conf" <<CONF
-apps = ( {
-	name = "tcp4"; listen = "127.0.0.1:$P"; upstream = "unix:$T/php.sock";
-	allow_from = [ "127.0.0.1" ]; trusted_proxies = [ "10.0.0.0/8" ];
+start_apps "{
+	name = \"tcp4\"; listen = \"127.0.0.1:$P\"; upstream = \"unix:$T/php.sock\";
+	allow_from = [ \"127.0.0.1\" ]; trusted_proxies = [ \"10.0.0.0/8\" ];
 }, {
-	name = "tcp6"; listen = "[::1]:$P6"; upstream = "unix:$T/php.sock";
-} );
-CONF
-: > "$T/daemon.log"
-"$BIN" -c "$T/fcn.conf" >>"$T/daemon.log" 2>&1 &
-echo $! > "$T/daemon.pid"
-sleep 0.3
+	name = \"tcp6\"; listen = \"[::1]:$P6\"; upstream = \"unix:$T/php.sock\";
+}"
 out=$(env -i REQUEST_METHOD=GET SCRIPT_FILENAME="$T/www/dump.php" \
     REMOTE_ADDR=10.1.1.1 HTTP_X_FORWARDED_FOR=203.0.113.5 \
     cgi-fcgi -bind -connect "127.0.0.1:$P")
