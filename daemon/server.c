@@ -443,11 +443,7 @@ reload(struct server *s)
 	sd_notify(0, "READY=1");
 }
 
-/*
- * Signals are delivered as libevent events (evsignal_new), so these run in
- * the loop like any callback and may call anything: no code here runs in
- * real signal context (STYLE S11, httpd).
- */
+/* SIGHUP reload, SIGUSR1 reopen, SIGQUIT drain, SIGTERM/SIGINT stop. */
 static void
 signal_cb(evutil_socket_t sig, short ev, void *arg)
 {
@@ -535,6 +531,11 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	    (s.s_base = event_base_new_with_config(ecfg)) == NULL)
 		fatalx("event_base_new failed");
 	event_config_free(ecfg);
+	/*
+	 * Signals are delivered as libevent events: signal_cb runs in the loop
+	 * like any other callback and may call anything (reload, free, log).
+	 * No code of ours ever runs in real signal context (STYLE S11, httpd).
+	 */
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		s.s_sig[i] = evsignal_new(s.s_base, sigs[i], signal_cb, &s);
 		evsignal_add(s.s_sig[i], NULL);
