@@ -20,9 +20,12 @@
 #include "config/config.h"
 
 #define MAX_INCLUDE_DEPTH	10	/* libconfig's own limit */
+#define UNUSED	__attribute__((unused))	/* checks share one signature */
 #define BUILTIN_NAME		"(built-in)"
 
 enum ktype { K_STR, K_BOOL, K_INT, K_LIST, K_ENUM };
+
+struct loader;
 
 struct key {
 	const char		*k_name;
@@ -35,6 +38,10 @@ struct key {
 	long			 k_max;
 	const char *const	*k_enum;	/* K_ENUM values */
 	int			 k_required;
+	/* Semantic check of an app key once loaded; line is its line. */
+	void			(*k_check)(struct loader *, struct cfg_app *,
+				    const config_setting_t *,
+				    const struct key *, int);
 };
 
 static const char *const l_client[] = { "HTTP_X_FORWARDED_FOR", NULL };
@@ -52,35 +59,43 @@ static const char *const e_level[] = {
 	"error", "warn", "info", "debug", NULL
 };
 
+struct key;
+typedef void check_fn(struct loader *, struct cfg_app *,
+    const config_setting_t *, const struct key *, int);
+static check_fn	v_name, v_listen, v_upstream, v_mode, v_allow, v_trusted,
+		v_pick, v_names;
+
 #define O(f)	offsetof(struct cfg_app, f)
-#define S(n, f, d, req)	{ n, K_STR, O(f), d, NULL, 0, 0, 0, NULL, req }
-#define B(n, f, d)	{ n, K_BOOL, O(f), NULL, NULL, d, 0, 1, NULL, 0 }
-#define I(n, f, d, lo, hi) { n, K_INT, O(f), NULL, NULL, d, lo, hi, NULL, 0 }
-#define L(n, f, d)	{ n, K_LIST, O(f), NULL, d, 0, 0, 0, NULL, 0 }
-#define E(n, f, d, v)	{ n, K_ENUM, O(f), d, NULL, 0, 0, 0, v, 0 }
+#define S(n, f, d, req, c) { n, K_STR, O(f), d, NULL, 0, 0, 0, NULL, req, c }
+#define B(n, f, d)	{ n, K_BOOL, O(f), NULL, NULL, d, 0, 1, NULL, 0, NULL }
+#define I(n, f, d, lo, hi) \
+	{ n, K_INT, O(f), NULL, NULL, d, lo, hi, NULL, 0, NULL }
+#define L(n, f, d, c)	{ n, K_LIST, O(f), NULL, d, 0, 0, 0, NULL, 0, c }
+#define E(n, f, d, v, c) { n, K_ENUM, O(f), d, NULL, 0, 0, 0, v, 0, c }
 
 static const struct key app_keys[] = {
-	S("name", a_name, NULL, 1),
-	S("listen", a_listen, NULL, 1),
-	S("listen_mode", a_listen_mode, "0660", 0),
-	S("listen_owner", a_listen_owner, NULL, 0),
-	S("listen_group", a_listen_group, NULL, 0),
-	L("allow_from", a_allow_from, l_loopback),
-	E("protocol", a_protocol, "fastcgi", e_proto),
+	S("name", a_name, NULL, 1, v_name),
+	S("listen", a_listen, NULL, 1, v_listen),
+	S("listen_mode", a_listen_mode, "0660", 0, v_mode),
+	S("listen_owner", a_listen_owner, NULL, 0, NULL),
+	S("listen_group", a_listen_group, NULL, 0, NULL),
+	L("allow_from", a_allow_from, l_loopback, v_allow),
+	E("protocol", a_protocol, "fastcgi", e_proto, NULL),
 	B("proxy_protocol", a_proxy_protocol, 0),
-	S("upstream", a_upstream, NULL, 1),
-	L("trusted_proxies", a_trusted_proxies, l_none),
-	S("trusted_proxies_file", a_trusted_proxies_file, NULL, 0),
-	L("client_headers", a_client_headers, l_client),
-	E("client_pick", a_client_pick, "rightmost_untrusted", e_pick),
-	L("proto_headers", a_proto_headers, l_proto),
-	L("port_headers", a_port_headers, l_port),
-	L("host_headers", a_host_headers, l_host),
-	S("uri_header", a_uri_header, "", 0),
+	S("upstream", a_upstream, NULL, 1, v_upstream),
+	/* trusted_proxies_file is read by v_trusted, after the list. */
+	L("trusted_proxies", a_trusted_proxies, l_none, v_trusted),
+	S("trusted_proxies_file", a_trusted_proxies_file, NULL, 0, NULL),
+	L("client_headers", a_client_headers, l_client, v_names),
+	E("client_pick", a_client_pick, "rightmost_untrusted", e_pick, v_pick),
+	L("proto_headers", a_proto_headers, l_proto, v_names),
+	L("port_headers", a_port_headers, l_port, v_names),
+	L("host_headers", a_host_headers, l_host, v_names),
+	S("uri_header", a_uri_header, "", 0, NULL),
 	B("assume_secure_protocol", a_assume_secure, 0),
 	B("strip_untrusted", a_strip_untrusted, 1),
-	L("drop_params", a_drop_params, l_drop),
-	L("reject_params", a_reject_params, l_none),
+	L("drop_params", a_drop_params, l_drop, v_names),
+	L("reject_params", a_reject_params, l_none, v_names),
 	I("max_params_bytes", a_max_params_bytes, 131072, 1024, 16777216),
 	I("connect_timeout_ms", a_connect_timeout_ms, 5000, 1, 86400000),
 	I("params_timeout_ms", a_params_timeout_ms, 60000, 1, 86400000),
@@ -92,11 +107,11 @@ static const struct key app_keys[] = {
 #undef O
 #define O(f)	offsetof(struct cfg, f)
 static const struct key main_keys[] = {
-	E("log_level", c_log_level, "info", e_level),
-	S("log", c_log, "stderr", 0),
-	S("user", c_user, NULL, 0),
-	S("group", c_group, NULL, 0),
-	S("apps_dir", c_apps_dir, NULL, 0),
+	E("log_level", c_log_level, "info", e_level, NULL),
+	S("log", c_log, "stderr", 0, NULL),
+	S("user", c_user, NULL, 0, NULL),
+	S("group", c_group, NULL, 0, NULL),
+	S("apps_dir", c_apps_dir, NULL, 0, NULL),
 };
 #define NMAIN	(sizeof(main_keys) / sizeof(main_keys[0]))
 
@@ -667,105 +682,152 @@ check_names(struct loader *L, const struct cfg_strlist *sl,
 	}
 }
 
+/* The member of group g called key, or NULL when it was not set. */
+static const config_setting_t *
+member(const config_setting_t *g, const char *key)
+{
+	return (config_setting_get_member(g, key));
+}
+
+static void
+v_name(struct loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct key *k UNUSED,
+    int line UNUSED)
+{
+	const char	*p = a->a_name;
+
+	if (p != NULL && (strlen(p) < 1 || strlen(p) > 64 || strspn(p,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-") != strlen(p)))
+		msg(L->L_errs, 0, a->a_file, line, "name \"%s\": use 1-64 of "
+		    "[A-Za-z0-9_.-]", p);
+}
+
+static void
+v_listen(struct loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct key *k UNUSED,
+    int line UNUSED)
+{
+	const char	*why;
+
+	if (a->a_listen != NULL && parse_addr(a->a_listen, 1,
+	    &a->a_listen_addr, &why) != 0)
+		msg(L->L_errs, 0, a->a_file, line, "listen \"%s\": %s",
+		    a->a_listen, why);
+}
+
+static void
+v_upstream(struct loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct key *k UNUSED,
+    int line UNUSED)
+{
+	const char	*why;
+
+	if (a->a_upstream != NULL && parse_addr(a->a_upstream, 0,
+	    &a->a_upstream_addr, &why) != 0)
+		msg(L->L_errs, 0, a->a_file, line, "upstream \"%s\": %s",
+		    a->a_upstream, why);
+}
+
+static void
+v_mode(struct loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct key *k UNUSED,
+    int line UNUSED)
+{
+	unsigned long	 mode;
+	char		*end;
+
+	mode = strtoul(a->a_listen_mode, &end, 8);
+	if (a->a_listen_mode[0] == '\0' || *end != '\0' || mode > 07777)
+		msg(L->L_errs, 0, a->a_file, line, "listen_mode \"%s\": "
+		    "expected an octal mode like \"0660\"", a->a_listen_mode);
+	a->a_mode = (unsigned)mode;
+}
+
+/* Compile a CIDR list (plus extra blocks) into a set; NULL on ENOMEM. */
+static struct cidr_set *
+compile_set(struct loader *L, struct cfg_app *a, struct cidr *v, size_t n)
+{
+	struct cidr_set	*set;
+
+	if ((set = cidr_set_new(v, n)) == NULL)
+		msg(L->L_errs, 0, a->a_file, a->a_line, "out of memory");
+	free(v);
+	return (set);
+}
+
+static void
+v_allow(struct loader *L, struct cfg_app *a, const config_setting_t *g,
+    const struct key *k UNUSED, int line UNUSED)
+{
+	struct cidr	*v = NULL;
+	size_t		 n = 0, cap = 0;
+
+	cidr_list(L, &a->a_allow_from, member(g, "allow_from"), &v, &n,
+	    &cap, "allow_from");
+	a->a_allow = compile_set(L, a, v, n);
+}
+
+static void
+v_trusted(struct loader *L, struct cfg_app *a, const config_setting_t *g,
+    const struct key *k UNUSED, int line UNUSED)
+{
+	struct cidr	*v = NULL;
+	size_t		 n = 0, cap = 0, i;
+
+	cidr_list(L, &a->a_trusted_proxies, member(g, "trusted_proxies"),
+	    &v, &n, &cap, "trusted_proxies");
+	if (a->a_trusted_proxies_file != NULL)
+		read_trusted_file(L, a, g, &v, &n, &cap);
+	for (i = 0; i < n; i++)
+		if (v[i].c_plen == 0)
+			msg(L->L_errs, 1, a->a_file, line, "trusted_proxies: "
+			    "%s trusts every address: anyone can set the "
+			    "client address", v[i].c_addr.a_family == ADDR_V4 ?
+			    "0.0.0.0/0" : "::/0");
+	if ((a->a_trusted = compile_set(L, a, v, n)) != NULL)
+		a->a_ntrusted = cidr_set_count(a->a_trusted);
+}
+
+static void
+v_pick(struct loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct key *k UNUSED,
+    int line UNUSED)
+{
+	if (strcmp(a->a_client_pick, "leftmost_untrusted") == 0)
+		msg(L->L_errs, 1, a->a_file, line, "client_pick = "
+		    "\"leftmost_untrusted\" lets any client choose its address "
+		    "(spoofable)");
+}
+
+static void
+v_names(struct loader *L, struct cfg_app *a, const config_setting_t *g,
+    const struct key *k UNUSED, int line UNUSED)
+{
+	check_names(L, (const struct cfg_strlist *)(const void *)
+	    ((const char *)a + k->k_off), member(g, k->k_name),
+	    k->k_name);
+}
+
+/* Every key's semantic check, in table order (STYLE S10). */
 static void
 check_app(struct loader *L, struct cfg_app *a, const config_setting_t *g,
     const int *lines)
 {
-	struct cidr	*v = NULL;
-	size_t		 n = 0, cap = 0, i, k;
-	const char	*why, *file;
-	char		*end;
-	int		 line;
-	unsigned long	 mode;
-	const char	*p;
+	size_t	k;
 
-#define LINE(key) (((line = lines[key]) > 0) ? line : a->a_line)
-	file = a->a_file;
 	for (k = 0; k < NKEYS; k++) {
-		if (lines[k] < 0)
-			continue;	/* already reported */
-		if (app_keys[k].k_off == offsetof(struct cfg_app, a_name)) {
-			p = a->a_name;
-			if (p == NULL)
-				continue;
-			if (strlen(p) < 1 || strlen(p) > 64 ||
-			    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
-			    "klmnopqrstuvwxyz0123456789_.-") != strlen(p))
-				msg(L->L_errs, 0, file, LINE(k), "name \"%s\": "
-				    "use 1-64 of [A-Za-z0-9_.-]", p);
-		} else if (app_keys[k].k_off ==
-		    offsetof(struct cfg_app, a_listen) && a->a_listen) {
-			if (parse_addr(a->a_listen, 1, &a->a_listen_addr,
-			    &why) != 0)
-				msg(L->L_errs, 0, file, LINE(k), "listen "
-				    "\"%s\": %s", a->a_listen, why);
-		} else if (app_keys[k].k_off ==
-		    offsetof(struct cfg_app, a_upstream) && a->a_upstream) {
-			if (parse_addr(a->a_upstream, 0, &a->a_upstream_addr,
-			    &why) != 0)
-				msg(L->L_errs, 0, file, LINE(k), "upstream "
-				    "\"%s\": %s", a->a_upstream, why);
-		} else if (app_keys[k].k_off ==
-		    offsetof(struct cfg_app, a_listen_mode)) {
-			errno = 0;
-			mode = strtoul(a->a_listen_mode, &end, 8);
-			if (a->a_listen_mode[0] == '\0' || *end != '\0' ||
-			    mode > 07777)
-				msg(L->L_errs, 0, file, LINE(k), "listen_mode "
-				    "\"%s\": expected an octal mode like "
-				    "\"0660\"", a->a_listen_mode);
-			a->a_mode = (unsigned)mode;
-		} else if (app_keys[k].k_off ==
-		    offsetof(struct cfg_app, a_allow_from)) {
-			cidr_list(L, &a->a_allow_from, lines[k] ?
-			    config_setting_get_member(g, "allow_from") : NULL,
-			    &v, &n, &cap, "allow_from");
-			if ((a->a_allow = cidr_set_new(v, n)) == NULL)
-				msg(L->L_errs, 0, file, a->a_line, "out of "
-				    "memory");
-			n = 0;
-		} else if (app_keys[k].k_off ==
-		    offsetof(struct cfg_app, a_trusted_proxies)) {
-			cidr_list(L, &a->a_trusted_proxies, lines[k] ?
-			    config_setting_get_member(g, "trusted_proxies") :
-			    NULL, &v, &n, &cap, "trusted_proxies");
-			if (a->a_trusted_proxies_file != NULL)
-				read_trusted_file(L, a, g, &v, &n, &cap);
-			for (i = 0; i < n; i++)
-				if (v[i].c_plen == 0)
-					msg(L->L_errs, 1, file, LINE(k),
-					    "trusted_proxies: %s trusts every "
-					    "address: anyone can set the client "
-					    "address", v[i].c_addr.a_family ==
-					    ADDR_V4 ? "0.0.0.0/0" : "::/0");
-			if ((a->a_trusted = cidr_set_new(v, n)) == NULL)
-				msg(L->L_errs, 0, file, a->a_line, "out of "
-				    "memory");
-			else
-				a->a_ntrusted = cidr_set_count(a->a_trusted);
-		} else if (app_keys[k].k_off ==
-		    offsetof(struct cfg_app, a_client_pick)) {
-			if (strcmp(a->a_client_pick, "leftmost_untrusted") == 0)
-				msg(L->L_errs, 1, file, LINE(k), "client_pick "
-				    "= \"leftmost_untrusted\" lets any client "
-				    "choose its address (spoofable)");
-		} else if (app_keys[k].k_type == K_LIST &&
-		    app_keys[k].k_off != offsetof(struct cfg_app,
-		    a_allow_from)) {
-			check_names(L, (const struct cfg_strlist *)(const void *)
-			    ((const char *)a + app_keys[k].k_off), lines[k] ?
-			    config_setting_get_member(g, app_keys[k].k_name) :
-			    NULL, app_keys[k].k_name);
-		}
+		if (lines[k] < 0 || app_keys[k].k_check == NULL)
+			continue;	/* already reported, or nothing to do */
+		app_keys[k].k_check(L, a, g, &app_keys[k], lines[k] > 0 ?
+		    lines[k] : a->a_line);
 	}
-	free(v);
 	a->a_proto = strcmp(a->a_protocol, "scgi") == 0 ? CFG_PROTO_SCGI :
 	    CFG_PROTO_FASTCGI;
 	if (a->a_listen_addr.ca_kind != CFG_ADDR_UNIX && (a->a_listen_owner ||
 	    a->a_listen_group))
-		msg(L->L_errs, 1, file, a->a_line, "listen_owner and "
+		msg(L->L_errs, 1, a->a_file, a->a_line, "listen_owner and "
 		    "listen_group only apply to unix: listeners");
-#undef LINE
 }
 
 static int

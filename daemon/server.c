@@ -140,7 +140,8 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		unlink(la->ca_path);	/* a stale socket, as php-fpm does */
-		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 || chmod(la->ca_path, a->a_mode) < 0)
+		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+		    chmod(la->ca_path, a->a_mode) < 0)
 			goto syserr;
 		l->l_unlink = strdup(la->ca_path);
 		/* SPEC §3.2: owner and group default to the daemon's user. */
