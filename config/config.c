@@ -62,8 +62,7 @@ static const char *const e_level[] = {
 struct key;
 typedef void check_fn(struct loader *, struct cfg_app *,
     const config_setting_t *, const struct key *, int);
-static check_fn	v_name, v_listen, v_upstream, v_mode, v_allow, v_trusted,
-		v_pick, v_names;
+static check_fn	v_name, v_addr, v_mode, v_allow, v_trusted, v_pick, v_names;
 
 #define O(f)	offsetof(struct cfg_app, f)
 #define S(n, f, d, req, c) { n, K_STR, O(f), d, NULL, 0, 0, 0, NULL, req, c }
@@ -75,14 +74,14 @@ static check_fn	v_name, v_listen, v_upstream, v_mode, v_allow, v_trusted,
 
 static const struct key app_keys[] = {
 	S("name", a_name, NULL, 1, v_name),
-	S("listen", a_listen, NULL, 1, v_listen),
+	S("listen", a_listen, NULL, 1, v_addr),
 	S("listen_mode", a_listen_mode, "0660", 0, v_mode),
 	S("listen_owner", a_listen_owner, NULL, 0, NULL),
 	S("listen_group", a_listen_group, NULL, 0, NULL),
 	L("allow_from", a_allow_from, l_loopback, v_allow),
 	E("protocol", a_protocol, "fastcgi", e_proto, NULL),
 	B("proxy_protocol", a_proxy_protocol, 0),
-	S("upstream", a_upstream, NULL, 1, v_upstream),
+	S("upstream", a_upstream, NULL, 1, v_addr),
 	/* trusted_proxies_file is read by v_trusted, after the list. */
 	L("trusted_proxies", a_trusted_proxies, l_none, v_trusted),
 	S("trusted_proxies_file", a_trusted_proxies_file, NULL, 0, NULL),
@@ -703,30 +702,18 @@ v_name(struct loader *L, struct cfg_app *a,
 		    "[A-Za-z0-9_.-]", p);
 }
 
+/* listen and upstream: the same address syntax, two destinations. */
 static void
-v_listen(struct loader *L, struct cfg_app *a,
-    const config_setting_t *g UNUSED, const struct key *k UNUSED,
-    int line UNUSED)
+v_addr(struct loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct key *k, int line)
 {
-	const char	*why;
+	int		 listen = k->k_off == offsetof(struct cfg_app, a_listen);
+	const char	*val = listen ? a->a_listen : a->a_upstream, *why;
 
-	if (a->a_listen != NULL && parse_addr(a->a_listen, 1,
-	    &a->a_listen_addr, &why) != 0)
-		msg(L->L_errs, 0, a->a_file, line, "listen \"%s\": %s",
-		    a->a_listen, why);
-}
-
-static void
-v_upstream(struct loader *L, struct cfg_app *a,
-    const config_setting_t *g UNUSED, const struct key *k UNUSED,
-    int line UNUSED)
-{
-	const char	*why;
-
-	if (a->a_upstream != NULL && parse_addr(a->a_upstream, 0,
-	    &a->a_upstream_addr, &why) != 0)
-		msg(L->L_errs, 0, a->a_file, line, "upstream \"%s\": %s",
-		    a->a_upstream, why);
+	if (val != NULL && parse_addr(val, listen, listen ?
+	    &a->a_listen_addr : &a->a_upstream_addr, &why) != 0)
+		msg(L->L_errs, 0, a->a_file, line, "%s \"%s\": %s",
+		    k->k_name, val, why);
 }
 
 static void
