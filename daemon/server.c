@@ -232,17 +232,12 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	if (l->l_app->a_listen_addr.ca_kind == CFG_ADDR_TCP ||
 	    sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
 		memset(&a, 0, sizeof(a));
-		if (sa->sa_family == AF_INET) {
-			a.a_family = ADDR_V4;
-			memcpy(a.a_bytes, &((struct sockaddr_in *)(void *)sa)->
-			    sin_addr, 4);
-		} else if (sa->sa_family == AF_INET6) {
-			a.a_family = ADDR_V6;
-			memcpy(a.a_bytes, &((struct sockaddr_in6 *)(void *)sa)->
-			    sin6_addr, 16);
-			addr_format(&a, buf);
-			addr_parse(buf, strlen(buf), &a);	/* fold v4-mapped */
-		}
+		if (sa->sa_family == AF_INET)
+			addr_set(&a, ADDR_V4, &((struct sockaddr_in *)(void *)
+			    sa)->sin_addr);
+		else if (sa->sa_family == AF_INET6)
+			addr_set(&a, ADDR_V6, &((struct sockaddr_in6 *)(void *)
+			    sa)->sin6_addr);
 		if (cidr_set_match(l->l_app->a_allow, &a) == NULL) {
 			addr_format(&a, buf);
 			log_info(l->l_app->a_name, "refused peer=%s reason=\"not "

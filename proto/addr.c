@@ -16,6 +16,7 @@ int
 addr_parse(const char *s, size_t len, struct addr *a)
 {
 	char	tmp[ADDR_STRLEN];
+	uint8_t	raw[16];
 
 	memset(a, 0, sizeof(*a));
 	if (len == 0 || len >= sizeof(tmp) || memchr(s, '\0', len) != NULL)
@@ -28,18 +29,28 @@ addr_parse(const char *s, size_t len, struct addr *a)
 		a->a_family = ADDR_V4;
 		return (0);
 	}
-	if (inet_pton(AF_INET6, tmp, a->a_bytes) != 1) {
+	if (inet_pton(AF_INET6, tmp, raw) != 1) {
 		memset(a, 0, sizeof(*a));
 		return (-1);
 	}
-	a->a_family = ADDR_V6;
-	if (memcmp(a->a_bytes, v4mapped, sizeof(v4mapped)) == 0) {
-		/* SPEC §4.1: v4-mapped IPv6 is IPv4 everywhere. */
-		memmove(a->a_bytes, a->a_bytes + 12, 4);
-		memset(a->a_bytes + 4, 0, 12);
-		a->a_family = ADDR_V4;
-	}
+	addr_set(a, ADDR_V6, raw);
 	return (0);
+}
+
+void
+addr_set(struct addr *a, int family, const void *bytes)
+{
+	const uint8_t	*b = bytes;
+
+	memset(a, 0, sizeof(*a));
+	if (family == ADDR_V6 && memcmp(b, v4mapped, sizeof(v4mapped)) != 0) {
+		a->a_family = ADDR_V6;
+		memcpy(a->a_bytes, b, 16);
+		return;
+	}
+	/* SPEC §4.1: v4-mapped IPv6 is IPv4 everywhere. */
+	a->a_family = ADDR_V4;
+	memcpy(a->a_bytes, family == ADDR_V6 ? b + 12 : b, 4);
 }
 
 int

@@ -24,6 +24,11 @@ struct addr {
  */
 int	addr_parse(const char *s, size_t len, struct addr *a);
 /*
+ * Set *a from raw network-order bytes (4 for ADDR_V4, 16 for ADDR_V6), as
+ * sockets and PROXY v2 give them; a v4-mapped IPv6 address becomes IPv4.
+ */
+void	addr_set(struct addr *a, int family, const void *bytes);
+/*
  * Parse one hop as proxies write it: a.b.c.d, a.b.c.d:port, IPv6,
  * [IPv6], [IPv6]:port.  *port is 1-65535 when a port was given, else -1.
  * Returns 0, or -1 (then *a is zeroed and *port is -1).

@@ -112,9 +112,8 @@ parse_v2(const struct pp_dec *d, struct pp_result *r)
 	case 0x12:	/* UDP over IPv4 */
 		if (alen < 12)
 			return (PP_ERR_LENGTH);
-		r->r_src.a_family = r->r_dst.a_family = ADDR_V4;
-		memcpy(r->r_src.a_bytes, b + 16, 4);
-		memcpy(r->r_dst.a_bytes, b + 20, 4);
+		addr_set(&r->r_src, ADDR_V4, b + 16);
+		addr_set(&r->r_dst, ADDR_V4, b + 20);
 		r->r_src_port = (b[24] << 8) | b[25];
 		r->r_dst_port = (b[26] << 8) | b[27];
 		return (PP_OK);
@@ -122,9 +121,8 @@ parse_v2(const struct pp_dec *d, struct pp_result *r)
 	case 0x22:
 		if (alen < 36)
 			return (PP_ERR_LENGTH);
-		r->r_src.a_family = r->r_dst.a_family = ADDR_V6;
-		memcpy(r->r_src.a_bytes, b + 16, 16);
-		memcpy(r->r_dst.a_bytes, b + 32, 16);
+		addr_set(&r->r_src, ADDR_V6, b + 16);
+		addr_set(&r->r_dst, ADDR_V6, b + 32);
 		r->r_src_port = (b[48] << 8) | b[49];
 		r->r_dst_port = (b[50] << 8) | b[51];
 		return (PP_OK);

@@ -89,6 +89,11 @@ test_addr_equal_folds_mapped(void)
 	CU_ASSERT(addr_equal(&a, &b));
 	CU_ASSERT_EQUAL(addr_parse(PARAMS_STR("::a00:1"), &a), 0);
 	CU_ASSERT(!addr_equal(&a, &b));
+	/* Raw socket bytes fold the same way. */
+	addr_set(&a, ADDR_V6, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x0a\0\0\x01");
+	CU_ASSERT(addr_equal(&a, &b));
+	addr_set(&a, ADDR_V4, "\x0a\0\0\x01");
+	CU_ASSERT(addr_equal(&a, &b));
 }
 
 static void

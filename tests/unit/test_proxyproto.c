@@ -74,6 +74,10 @@ static const struct pp_case cases[] = {
 	  "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"
 	  "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02" "\x00\x50\x01\xbb"
 	  "\x04\x00\x01\x00"), "ok 2001:db8::1:80 -> 2001:db8::2:443 used 56" },
+	{ "v2 TCP6 v4-mapped folds to IPv4", S(SIG "\x21\x21\x00\x24"
+	  "\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\x00\x02\x07"
+	  "\0\0\0\0\0\0\0\0\0\0\xff\xff\xc0\x00\x02\x08" "\x00\x50\x01\xbb"),
+	  "ok 192.0.2.7:80 -> 192.0.2.8:443 used 52" },
 	{ "v2 LOCAL", S(SIG "\x20\x00\x00\x00"), "local used 16" },
 	{ "v2 version 1", S(SIG "\x11\x11\x00\x0c"), "PROXY v2 version not 2" },
 	{ "v2 command 2", S(SIG "\x22\x11\x00\x0c"),
