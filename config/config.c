@@ -267,6 +267,48 @@ path_join(const char *dir, const char *p)
 }
 
 /*
+ * One line of f into buf (newline stripped).  Returns 1, 0 at EOF, or -1
+ * for a line longer than cap - 1 bytes: the rest of it is skipped, so the
+ * caller's line count stays right and memory stays bounded.
+ */
+static int
+read_line(FILE *f, char *buf, size_t cap)
+{
+	size_t	len;
+	int	ch, ret = 1;
+
+	if (fgets(buf, (int)cap, f) == NULL)
+		return (0);
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n') {
+		buf[len - 1] = '\0';
+		return (1);
+	}
+	if (len == cap - 1) {
+		ret = -1;
+		while ((ch = fgetc(f)) != EOF && ch != '\n')
+			;
+	}
+	return (ret);
+}
+
+/* Append c to the growing array *v; -1 on ENOMEM. */
+static int
+cidr_push(struct cidr **v, size_t *n, size_t *cap, const struct cidr *c)
+{
+	struct cidr	*nv;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		if ((nv = realloc(*v, *cap * sizeof(*nv))) == NULL)
+			return (-1);
+		*v = nv;
+	}
+	(*v)[(*n)++] = *c;
+	return (0);
+}
+
+/*
  * libconfig 1.5 exits the process on an @include of a directory, so we
  * check every include target ourselves before libconfig sees the file
  * (SPEC §3.1: no config content may end the process).
@@ -277,13 +319,15 @@ check_includes(struct loader *L, const char *file, const char *incdir,
 {
 	FILE		*f;
 	char		 line[4096], *p, *q, *target;
-	int		 lineno = 0, bad = 0;
+	int		 lineno = 0, bad = 0, r;
 	struct stat	 st;
 
 	if ((f = fopen(file, "r")) == NULL)
 		return (0);	/* libconfig reports it with the right line */
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while ((r = read_line(f, line, sizeof(line))) != 0) {
 		lineno++;
+		if (r < 0)
+			continue;	/* not an @include line libconfig reads */
 		for (p = line; *p == ' ' || *p == '\t'; p++)
 			;
 		if (strncmp(p, "@include", 8) != 0)
@@ -569,7 +613,7 @@ cidr_list(struct loader *L, const struct cfg_strlist *sl,
     const char *key)
 {
 	enum cidr_status	 st;
-	struct cidr		 c, *nv;
+	struct cidr		 c;
 	char			 b[CIDR_STRLEN];
 	const char		*file;
 	int			 line = 0, bad = 0;
@@ -590,13 +634,8 @@ cidr_list(struct loader *L, const struct cfg_strlist *sl,
 			bad++;
 			continue;
 		}
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 16;
-			if ((nv = realloc(*v, *cap * sizeof(*nv))) == NULL)
-				return (bad + 1);
-			*v = nv;
-		}
-		(*v)[(*n)++] = c;
+		if (cidr_push(v, n, cap, &c) < 0)
+			return (bad + 1);
 	}
 	return (bad);
 }
@@ -606,12 +645,11 @@ static void
 read_trusted_file(struct loader *L, struct cfg_app *a,
     const config_setting_t *g, struct cidr **v, size_t *n, size_t *cap)
 {
-	struct cfg_strlist	 one;
-	char			 line[512], *p, *e, *path, *item[1];
+	struct cidr		 c;
+	char			 line[512], *p, *e, *path;
 	const char		*file, *kf;
 	FILE			*f;
-	int			 lineno = 0, gl;
-	size_t			 before;
+	int			 lineno = 0, gl, r;
 
 	path = path_join(L->L_dir, a->a_trusted_proxies_file);
 	file = where(L, config_setting_get_member(g, "trusted_proxies_file"),
@@ -623,31 +661,28 @@ read_trusted_file(struct loader *L, struct cfg_app *a,
 		return;
 	}
 	kf = keep_file(L->L_cfg, path);
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while ((r = read_line(f, line, sizeof(line))) != 0) {
 		lineno++;
+		if (r < 0) {
+			msg(L->L_errs, 0, kf, lineno, "line longer than %zu "
+			    "bytes", sizeof(line) - 1);
+			continue;
+		}
 		if ((p = strchr(line, '#')) != NULL)
 			*p = '\0';
 		for (p = line; *p == ' ' || *p == '\t'; p++)
 			;
-		for (e = p + strlen(p); e > p && (e[-1] == '\n' ||
-		    e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'); e--)
+		for (e = p + strlen(p); e > p && (e[-1] == '\r' ||
+		    e[-1] == ' ' || e[-1] == '\t'); e--)
 			;
 		*e = '\0';
 		if (*p == '\0')
 			continue;
-		item[0] = p;
-		one.sl_v = item;
-		one.sl_n = 1;
-		before = L->L_errs->e_n;
-		if (cidr_list(L, &one, NULL, v, n, cap, "trusted_proxies_file")
-		    != 0 && L->L_errs->e_n > before) {
-			/* Re-point the message at the file's own line. */
-			free(L->L_errs->e_v[L->L_errs->e_n - 1].m_text);
-			L->L_errs->e_n--;
-			L->L_errs->e_errors--;
+		if (cidr_parse(p, strlen(p), &c) != CIDR_OK)
 			msg(L->L_errs, 0, kf, lineno, "\"%s\": not an IP "
 			    "address or CIDR", p);
-		}
+		else if (cidr_push(v, n, cap, &c) < 0)
+			msg(L->L_errs, 0, kf, lineno, "out of memory");
 	}
 	fclose(f);
 	free(path);

@@ -178,6 +178,26 @@ test_config_apps_dir_and_file(void)
 	    "DIR/apps.d/30-c.conf:6: unknown key \"extra\" (a file in apps_dir "
 	    "holds one app = { ... };)\n");
 	remove(strcat(dir, "/30-c.conf"));
+	{
+		char long_line[1200];
+
+		memset(long_line, '1', sizeof(long_line) - 2);
+		long_line[sizeof(long_line) - 2] = '\n';
+		long_line[sizeof(long_line) - 1] = '\0';
+		write_file("tp.txt", long_line);
+		{
+			FILE *f = fopen(strcat(strcpy(long_line, tmp_dir()),
+			    "/tp.txt"), "a");
+
+			fputs("10.0.0.0/8\nbad\n", f);
+			fclose(f);
+		}
+		c = cfg_from_text(text, &msgs);
+		CU_ASSERT_PTR_NULL(c);
+		CU_ASSERT_STRING_EQUAL(msgs, "DIR/tp.txt:1: line longer than "
+		    "511 bytes\nDIR/tp.txt:3: \"bad\": not an IP address or "
+		    "CIDR\n");
+	}
 	c = cfg_from_text("apps_dir = \"/nonexistent\";\n", &msgs);
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_STRING_EQUAL(msgs, "FILE:1: apps_dir \"/nonexistent\": No "
