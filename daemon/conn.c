@@ -44,6 +44,8 @@
 #define TRAIL_DEBUG	8192
 #define TRAIL_QUIET	1024
 #define PP_TIMEOUT_MS	5000	/* SPEC §5.3 */
+#define ST_431		"431 Request Header Fields Too Large"
+#define ST_502		"502 Bad Gateway"
 #define SCGI_STDIN_MAX	32768	/* body bytes per STDIN record */
 
 /* One socket with its buffers and its two events. */
@@ -258,7 +260,7 @@ ctimer_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	log_warn(c->c_app->a_name, "upstream %s: connect timeout",
 	    c->c_app->a_upstream_addr.ca_text);
-	answer(c, "502 Bad Gateway", "upstream connect timeout");
+	answer(c, ST_502, "upstream connect timeout");
 }
 
 void
@@ -597,7 +599,7 @@ item(struct conn *c, const struct fcgi_item *it)
 		}
 		if (fcgi_nv_feed(&c->c_nv, c->c_params, it->i_data,
 		    it->i_len) != FCGI_DEC_MORE)
-			return (answer(c, "431 Request Header Fields Too Large",
+			return (answer(c, ST_431,
 			    "params over max_params_bytes"));
 		return (0);
 	case FCGI_ITEM_END:
@@ -665,7 +667,7 @@ send_request(struct conn *c)
 		    addr_format(&c->c_pp.r_src, a)) != PARAMS_OK ||
 		    params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_PORT"),
 		    pb, (size_t)n) != PARAMS_OK)
-			return (answer(c, "431 Request Header Fields Too Large",
+			return (answer(c, ST_431,
 			    "params too large"));
 	}
 	norm_trail_init(&t, trail, log_level_cur >= LOG_LVL_DEBUG ?
@@ -683,12 +685,12 @@ send_request(struct conn *c)
 	case NORM_FORBIDDEN:
 		return (answer(c, "403 Forbidden", "param in reject_params"));
 	case NORM_FULL:
-		return (answer(c, "431 Request Header Fields Too Large",
+		return (answer(c, ST_431,
 		    "params too large after rewrite"));
 	}
 	if (fcgi_enc_params(c->c_params, c->c_reqid, NULL, 0, &need) !=
 	    FCGI_DEC_OK)
-		return (answer(c, "431 Request Header Fields Too Large",
+		return (answer(c, ST_431,
 		    "one param larger than a FastCGI record"));
 	if (c->c_up.s_fd < 0 && up_open(c) < 0)
 		return (-1);
@@ -734,12 +736,12 @@ up_open(struct conn *c)
 		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return (answer(c, "502 Bad Gateway", "upstream unreachable"));
+		return (answer(c, ST_502, "upstream unreachable"));
 	}
 	if (side_init(c, &c->c_up, fd, up_rcb, up_wcb) < 0) {
 		if (c->c_up.s_fd < 0)
 			close(fd);
-		return (answer(c, "502 Bad Gateway", "out of memory"));
+		return (answer(c, ST_502, "out of memory"));
 	}
 	if (errno == EINPROGRESS && ua->ca_kind == CFG_ADDR_TCP) {
 		c->c_connecting = 1;
@@ -774,7 +776,7 @@ up_wcb(evutil_socket_t fd, short ev, void *arg)
 		if (err != 0) {
 			log_warn(c->c_app->a_name, "upstream %s: %s",
 			    c->c_app->a_upstream_addr.ca_text, strerror(err));
-			answer(c, "502 Bad Gateway", "upstream unreachable");
+			answer(c, ST_502, "upstream unreachable");
 			return;
 		}
 		c->c_connecting = 0;
@@ -959,7 +961,7 @@ scgi_front(struct conn *c)
 		free(c->c_sbuf);
 		c->c_sbuf = NULL;
 		if (st == SCGI_ERR_TOOBIG || st == SCGI_ERR_FULL)
-			return (answer(c, "431 Request Header Fields Too Large",
+			return (answer(c, ST_431,
 			    scgi_strerror(st)));
 		if (st != SCGI_OK) {
 			conn_close(c, scgi_strerror(st));

@@ -42,6 +42,7 @@ static int	systemd_fd(const char *);
 static void	resume_cb(evutil_socket_t, short, void *);
 static void	quit_timeout_cb(evutil_socket_t, short, void *);
 static void	maybe_exit(struct server *);
+static void	accept_backoff(struct server *);
 
 void
 srv_gen_ref(struct gen *g)
@@ -288,8 +289,9 @@ resume_cb(evutil_socket_t fd, short ev, void *arg)
 			evconnlistener_enable(l->l_lev);
 }
 
-void
-srv_accept_backoff(struct server *s)
+/* accept() failed with EMFILE/ENFILE: pause every listener for 1 s. */
+static void
+accept_backoff(struct server *s)
 {
 	struct listener	*l;
 	struct timeval	 tv = { 1, 0 };
@@ -311,7 +313,7 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 	    evutil_socket_error_to_string(err));
 	/* S12: never spin on EMFILE; pause for a second (slowcgi). */
 	if (err == EMFILE || err == ENFILE)
-		srv_accept_backoff(l->l_srv);
+		accept_backoff(l->l_srv);
 }
 
 static void

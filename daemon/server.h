@@ -60,7 +60,5 @@ void	srv_gen_ref(struct gen *);
 void	srv_gen_unref(struct gen *);
 /* A connection of l closed: resume accepting, free drained listeners. */
 void	srv_conn_closed(struct listener *);
-/* accept() failed with EMFILE/ENFILE: pause every listener for 1 s. */
-void	srv_accept_backoff(struct server *);
 
 #endif

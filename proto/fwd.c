@@ -13,6 +13,7 @@ static int	pair_value(const char **, const char *, struct fwd_span *);
 static int	eq_nocase(const char *, size_t, const char *);
 static int	dns_name_ok(const char *, size_t);
 static int	dot_segment(const char *, size_t);
+static int	is_ident(const struct fwd_span *);
 
 static int
 is_ows(char c)
@@ -32,6 +33,14 @@ trim(const char *b, const char *e)
 	sp.s = b;
 	sp.len = (size_t)(e - b);
 	return (sp);
+}
+
+/* RFC 7239 §6: "unknown" and obfuscated identifiers ("_" first). */
+static int
+is_ident(const struct fwd_span *sp)
+{
+	return (sp->len > 0 && (sp->s[0] == '_' || (sp->len == 7 &&
+	    strncmp(sp->s, "unknown", 7) == 0)));
 }
 
 static int
@@ -125,6 +134,7 @@ fwd_xff_parse(const char *s, size_t len, struct fwd_hop *out, size_t cap,
 		out[i].h_index = *total - n + i;
 		out[i].h_isaddr = addr_parse_hop(sp[i].s, sp[i].len,
 		    &out[i].h_addr, &out[i].h_port) == 0;
+		out[i].h_ident = !out[i].h_isaddr && is_ident(&sp[i]);
 	}
 	return (n);
 }
@@ -203,9 +213,11 @@ parse_element(const char *b, size_t len, struct fwd_hop *h)
 		if (dst != NULL)
 			*dst = v;
 	}
-	if (h->h_hasfor)
+	if (h->h_hasfor) {
 		h->h_isaddr = addr_parse_hop(h->h_text.s, h->h_text.len,
 		    &h->h_addr, &h->h_port) == 0;
+		h->h_ident = !h->h_isaddr && is_ident(&h->h_text);
+	}
 	return;
 bad:
 	/* An element we cannot read is a hop that is not an address. */

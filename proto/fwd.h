@@ -32,6 +32,9 @@ struct fwd_hop {
 	int		 h_isaddr;	/* h_addr is valid */
 	int		 h_hasfor;	/* RFC 7239: element had for= */
 	int		 h_malformed;	/* RFC 7239: element did not parse */
+	int		 h_ident;	/* "unknown" or an obfuscated _id
+					   (RFC 7239 §6): no address, but
+					   not an error either */
 	size_t		 h_index;	/* position in the whole list */
 	struct fwd_span	 h_proto;
 	struct fwd_span	 h_host;

@@ -51,6 +51,7 @@ static void	tr(struct ctx *, unsigned, const char *, ...)
 static int	tr_on(const struct ctx *, unsigned);
 static const char *esc(const char *, size_t, char *, size_t);
 static const char *cidr_str(const struct cidr *, char *);
+static const char *span_esc(const struct fwd_span *, char *);
 static int	get(const struct ctx *, const struct norm_name *,
 		    struct fwd_span *);
 static void	set(struct ctx *, const char *, const char *, size_t);
@@ -168,6 +169,13 @@ esc(const char *s, size_t len, char *buf, size_t cap)
 	}
 	buf[o] = '\0';
 	return (buf);
+}
+
+/* esc() of a span into a trail-sized buffer. */
+static const char *
+span_esc(const struct fwd_span *sp, char *buf)
+{
+	return (esc(sp->s, sp->len, buf, TRAIL_VALUE_MAX + 8));
 }
 
 static const char *
@@ -383,6 +391,7 @@ client(struct ctx *c)
 {
 	const struct norm_policy *pol = c->pol;
 	struct fwd_hop		 hops[FWD_MAX_HOPS];
+	const struct fwd_hop	*h;
 	struct fwd_span		 v;
 	const struct cidr	*m;
 	char			 b[TRAIL_VALUE_MAX + 8], cb[CIDR_STRLEN];
@@ -407,38 +416,30 @@ client(struct ctx *c)
 	    c->c_total > n ? " (only the rightmost 64 examined)" : "");
 	for (k = 0; k < (long)n; k++) {
 		/* rightmost_untrusted walks right to left, SPEC §4.3. */
-		const struct fwd_hop *h = &hops[pol->np_pick ==
-		    NORM_PICK_RIGHTMOST ? (long)n - 1 - k : k];
-#define txt esc(h->h_text.s, h->h_text.len, b, sizeof(b))
-
+		h = &hops[pol->np_pick == NORM_PICK_RIGHTMOST ? (long)n - 1 -
+		    k : k];
 		if (!h->h_hasfor)
 			continue;
 		if (!h->h_isaddr) {
-			int ident = !h->h_malformed && h->h_text.len > 0 &&
-			    (h->h_text.s[0] == '_' || (h->h_text.len == 7 &&
-			    strncmp(h->h_text.s, "unknown", 7) == 0));
-
-			if (pol->np_pick == NORM_PICK_LEFTMOST) {
-				TR(c, ident ? 0 : NORM_W_CLIENT, "hop %zu "
-				    "\"%s\" is not an address: skipped",
-				    h->h_index + 1, txt);
+			TR(c, h->h_ident ? 0 : NORM_W_CLIENT, "hop %zu \"%s\" "
+			    "is not an address: %s", h->h_index + 1,
+			    span_esc(&h->h_text, b), pol->np_pick ==
+			    NORM_PICK_LEFTMOST ? "skipped" : "walk ends");
+			if (pol->np_pick == NORM_PICK_LEFTMOST)
 				continue;
-			}
-			TR(c, ident ? 0 : NORM_W_CLIENT, "hop %zu \"%s\" is "
-			    "not an address: walk ends", h->h_index + 1, txt);
 			break;
 		}
 		if ((m = cidr_set_match(pol->np_trusted, &h->h_addr)) != NULL) {
-			TR(c, 0, "hop %zu %s trusted by %s", h->h_index + 1, txt,
-			    cidr_str(m, cb));
+			TR(c, 0, "hop %zu %s trusted by %s", h->h_index + 1,
+			    span_esc(&h->h_text, b), cidr_str(m, cb));
 			if (pol->np_pick == NORM_PICK_RIGHTMOST)
 				found = h - hops;
 			continue;
 		}
-		TR(c, 0, "hop %zu %s untrusted: client", h->h_index + 1, txt);
+		TR(c, 0, "hop %zu %s untrusted: client", h->h_index + 1,
+		    span_esc(&h->h_text, b));
 		found = h - hops;
 		break;
-#undef txt
 	}
 	if (found == -1) {
 		TR(c, 0, "no client address found: REMOTE_ADDR unchanged");
