@@ -47,6 +47,14 @@
 #define ST_431		"431 Request Header Fields Too Large"
 #define ST_502		"502 Bad Gateway"
 #define SCGI_STDIN_MAX	32768	/* body bytes per STDIN record */
+/*
+ * Lingering close (nginx's lingering_close): after our last byte, a front
+ * that may still be writing (Apache sends its empty STDIN after php-fpm
+ * already answered) is read and discarded for at most this long and this
+ * much, so its late write neither fails nor resets our answer.
+ */
+#define LINGER_MS	2000
+#define LINGER_BYTES	(64 * 1024)
 
 /* One socket with its buffers and its two events. */
 struct side {
@@ -90,6 +98,9 @@ struct conn {
 	struct pp_result	 c_pp;
 	int			 c_connecting;	/* TCP connect in progress */
 	int			 c_answered;	/* close once the front is flushed */
+	int			 c_held;	/* a second BEGIN_REQUEST waits */
+	int			 c_lingering;	/* answered, write side shut */
+	size_t			 c_linger_bytes;
 	unsigned long		 c_requests;
 };
 
@@ -125,6 +136,9 @@ static int	rate_ok(void);
 static void	timer_cb(evutil_socket_t, short, void *);
 static void	ctimer_cb(evutil_socket_t, short, void *);
 static void	arm_timer(struct conn *, long, int);
+static int	front_input_done(const struct conn *);
+static void	linger_start(struct conn *);
+static void	linger_read(struct conn *);
 
 static int
 side_init(struct conn *c, struct side *s, int fd, event_callback_fn rcb,
@@ -247,6 +261,10 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (c->c_lingering) {
+		conn_close(c, NULL);
+		return;
+	}
 	conn_close(c, c->c_timer_idle ? "idle timeout" : c->c_pp_wait ?
 	    "no PROXY protocol header within 5 s" : "params timeout");
 }
@@ -456,7 +474,10 @@ flush_front(struct conn *c)
 		return (-1);
 	}
 	if (c->c_answered && evbuffer_get_length(c->c_front.s_out) == 0) {
-		conn_close(c, NULL);
+		if (front_input_done(c))
+			conn_close(c, NULL);
+		else
+			linger_start(c);
 		return (-1);
 	}
 	/* Backpressure: resume php-fpm once nginx has caught up. */
@@ -481,7 +502,7 @@ flush_up(struct conn *c)
 		conn_close(c, "upstream write error");
 		return (-1);
 	}
-	if (!c->c_front.s_reading && !c->c_answered &&
+	if (!c->c_front.s_reading && !c->c_answered && !c->c_held &&
 	    evbuffer_get_length(c->c_up.s_out) <= WM_LOW) {
 		side_read_on(&c->c_front, 1);
 		if (evbuffer_get_length(c->c_front.s_in) > 0)
@@ -498,6 +519,10 @@ front_rcb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (c->c_lingering) {
+		linger_read(c);
+		return;
+	}
 	if ((n = side_fill(&c->c_front)) == -2)
 		return;
 	if (n <= 0) {
@@ -533,6 +558,7 @@ front_process(struct conn *c)
 	enum fcgi_status	 st;
 	size_t			 off, used;
 	char			 why[160];
+	uint8_t			 none = 0;
 
 	if (c->c_pp_wait && pp_process(c) < 0)
 		return (-1);
@@ -540,15 +566,31 @@ front_process(struct conn *c)
 		return (0);
 	if (c->c_scgi)
 		return (scgi_front(c));
-	while (!c->c_answered && c->c_front.s_reading &&
-	    evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) > 0 &&
-	    v.iov_len > 0) {
+	while (!c->c_answered && c->c_front.s_reading) {
+		if (evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) < 1) {
+			v.iov_base = &none;
+			v.iov_len = 0;
+		}
+		/* A held BEGIN_REQUEST is decoded even with no new byte. */
+		if (v.iov_len == 0 && !c->c_held)
+			break;
+		c->c_held = 0;
 		for (off = 0;;) {
 			st = fcgi_dec_next(&c->c_fdec, (uint8_t *)v.iov_base +
 			    off, v.iov_len - off, &used, &it);
 			off += used;
 			if (st == FCGI_DEC_MORE)
 				break;
+			if (st == FCGI_DEC_HOLD) {
+				/*
+				 * The web server multiplexes; php-fpm could
+				 * not either.  Its input waits in the socket
+				 * (back-pressure) until END_REQUEST.
+				 */
+				c->c_held = 1;
+				side_read_on(&c->c_front, 0);
+				break;
+			}
 			if (st != FCGI_DEC_OK) {
 				snprintf(why, sizeof(why), "%s (type %s, "
 				    "version %u)", fcgi_strerror(st),
@@ -879,12 +921,58 @@ up_process(struct conn *c)
 	}
 	if (flush_front(c) < 0)
 		return (-1);
-	if (ended && c->c_keep && evbuffer_get_length(c->c_front.s_in) > 0) {
+	if (ended && c->c_keep && (evbuffer_get_length(c->c_front.s_in) > 0 ||
+	    c->c_held)) {
 		/* nginx may have sent the next request already. */
 		side_read_on(&c->c_front, 1);
 		return (front_process(c));
 	}
 	return (0);
+}
+
+/*
+ * Has the front sent everything it will send?  Then closing cannot reset
+ * anything it still writes, and no lingering is needed (nginx's case).
+ */
+static int
+front_input_done(const struct conn *c)
+{
+	if (evbuffer_get_length(c->c_front.s_in) > 0 || c->c_held ||
+	    c->c_pp_wait)
+		return (0);
+	if (c->c_scgi)
+		return (c->c_scgi_state == 2);
+	return (c->c_fdec.d_phase == FCGI_PHASE_DONE && c->c_fdec.d_hlen == 0);
+}
+
+/*
+ * Our answer is out: send FIN, then read and discard what the front
+ * still sends, bounded by LINGER_MS and LINGER_BYTES, before closing.
+ */
+static void
+linger_start(struct conn *c)
+{
+	c->c_lingering = 1;
+	c->c_held = 0;
+	if (shutdown(c->c_front.s_fd, SHUT_WR) < 0) {
+		conn_close(c, NULL);
+		return;
+	}
+	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
+	side_read_on(&c->c_front, 1);
+	arm_timer(c, LINGER_MS, 0);
+}
+
+static void
+linger_read(struct conn *c)
+{
+	int	n = side_fill(&c->c_front);
+
+	if (n == -2)
+		return;
+	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
+	if (n <= 0 || (c->c_linger_bytes += (size_t)n) >= LINGER_BYTES)
+		conn_close(c, NULL);
 }
 
 /* PROXY protocol header first (SPEC §5.3); -1 when the conn was closed. */
