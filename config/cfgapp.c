@@ -21,17 +21,20 @@ static const char *const l_drop[] = { "HTTP_PROXY", NULL };
 static const char *const l_none[] = { NULL };
 static const char *const l_loopback[] = { "127.0.0.0/8", "::1", NULL };
 static const char *const e_proto[] = { "fastcgi", "scgi", NULL };
+static const char *const e_balance[] = { "least_conn", "first", NULL };
 static const char *const e_pick[] = {
 	"rightmost_untrusted", "leftmost_untrusted", NULL
 };
 
 static cfgkey_check v_name, v_addr, v_mode, v_allow, v_trusted, v_pick, v_names;
+static cfgkey_check v_upstreams, v_balance, v_path, v_status_allow;
 
 #define S(n, f, d, req, c)	CFGKEY_S(struct cfg_app, n, f, d, req, c)
 #define B(n, f, d)		CFGKEY_B(struct cfg_app, n, f, d)
 #define I(n, f, d, lo, hi)	CFGKEY_I(struct cfg_app, n, f, d, lo, hi)
 #define L(n, f, d, c)		CFGKEY_L(struct cfg_app, n, f, d, c)
 #define E(n, f, d, v, c)	CFGKEY_E(struct cfg_app, n, f, d, v, c)
+#define SL(n, f, req, c)	CFGKEY_SL(struct cfg_app, n, f, req, c)
 
 static const struct cfgkey app_keys[] = {
 	S("name", a_name, NULL, 1, v_name),
@@ -42,7 +45,18 @@ static const struct cfgkey app_keys[] = {
 	L("allow_from", a_allow_from, l_loopback, v_allow),
 	E("protocol", a_protocol, "fastcgi", e_proto, NULL),
 	B("proxy_protocol", a_proxy_protocol, 0),
-	S("upstream", a_upstream, NULL, 1, v_addr),
+	SL("upstream", a_upstream, 1, v_upstreams),
+	E("upstream_balance", a_upstream_balance, "least_conn", e_balance,
+	    v_balance),
+	I("upstream_max_conns", a_upstream_max_conns, 0, 0, 100000),
+	B("upstream_keepalive", a_upstream_keepalive, 1),
+	I("upstream_idle_timeout_ms", a_upstream_idle_timeout_ms, 2000, 1,
+	    86400000),
+	I("queue_timeout_ms", a_queue_timeout_ms, 10000, 1, 86400000),
+	I("upstream_down_ms", a_upstream_down_ms, 5000, 1, 86400000),
+	S("status_path", a_status_path, "", 0, v_path),
+	S("ping_path", a_ping_path, "", 0, v_path),
+	L("status_allow", a_status_allow, l_loopback, v_status_allow),
 	/* trusted_proxies_file is read by v_trusted, after the list. */
 	L("trusted_proxies", a_trusted_proxies, l_none, v_trusted),
 	S("trusted_proxies_file", a_trusted_proxies_file, NULL, 0, NULL),
@@ -285,18 +299,76 @@ v_name(struct cfg_loader *L, struct cfg_app *a,
 		    "[A-Za-z0-9_.-]", p);
 }
 
-/* listen and upstream: the same address syntax, two destinations. */
 static void
 v_addr(struct cfg_loader *L, struct cfg_app *a,
     const config_setting_t *g UNUSED, const struct cfgkey *k, int line)
 {
-	int		 listen = k->k_off == offsetof(struct cfg_app, a_listen);
-	const char	*val = listen ? a->a_listen : a->a_upstream, *why;
+	const char	*why;
 
-	if (val != NULL && parse_addr(val, listen, listen ?
-	    &a->a_listen_addr : &a->a_upstream_addr, &why) != 0)
+	if (a->a_listen != NULL && parse_addr(a->a_listen, 1,
+	    &a->a_listen_addr, &why) != 0)
 		cfgfile_msg(L, 0, a->a_file, line, "%s \"%s\": %s",
-		    k->k_name, val, why);
+		    k->k_name, a->a_listen, why);
+}
+
+/* SPEC §5.4: one upstream or a pool of them, each listed once. */
+static void
+v_upstreams(struct cfg_loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct cfgkey *k UNUSED,
+    int line)
+{
+	const char	*why;
+	size_t		 i, j;
+
+	if (a->a_upstream.sl_n == 0) {
+		/* A missing upstream was reported as missing already. */
+		if (line != a->a_line)
+			cfgfile_msg(L, 0, a->a_file, line, "upstream: at "
+			    "least one address");
+		return;
+	}
+	a->a_upstreams = calloc(a->a_upstream.sl_n, sizeof(*a->a_upstreams));
+	if (a->a_upstreams == NULL) {
+		cfgfile_msg(L, 0, a->a_file, line, "out of memory");
+		return;
+	}
+	for (i = 0; i < a->a_upstream.sl_n; i++) {
+		if (parse_addr(a->a_upstream.sl_v[i], 0, &a->a_upstreams[i],
+		    &why) != 0) {
+			cfgfile_msg(L, 0, a->a_file, line, "upstream \"%s\": "
+			    "%s", a->a_upstream.sl_v[i], why);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (a->a_upstreams[j].ca_text != NULL && strcmp(
+			    a->a_upstreams[j].ca_text,
+			    a->a_upstreams[i].ca_text) == 0)
+				cfgfile_msg(L, 0, a->a_file, line, "upstream "
+				    "\"%s\" listed twice",
+				    a->a_upstreams[i].ca_text);
+	}
+	a->a_nupstreams = a->a_upstream.sl_n;
+}
+
+static void
+v_balance(struct cfg_loader *L UNUSED, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct cfgkey *k UNUSED,
+    int line UNUSED)
+{
+	a->a_balance = strcmp(a->a_upstream_balance, "first") == 0 ?
+	    CFG_BALANCE_FIRST : CFG_BALANCE_LEAST_CONN;
+}
+
+/* status_path, ping_path: a SCRIPT_NAME, so an absolute path or off. */
+static void
+v_path(struct cfg_loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct cfgkey *k, int line)
+{
+	const char	*p = *(char **)(void *)((char *)a + k->k_off);
+
+	if (p[0] != '\0' && (p[0] != '/' || strpbrk(p, "?# \t") != NULL))
+		cfgfile_msg(L, 0, a->a_file, line, "%s \"%s\": must start "
+		    "with / (a SCRIPT_NAME, without query)", k->k_name, p);
 }
 
 static void
@@ -336,6 +408,19 @@ v_allow(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
 	cidr_list(L, &a->a_allow_from, member(g, "allow_from"), &v, &n,
 	    &cap, "allow_from");
 	a->a_allow = compile_set(L, a, v, n);
+}
+
+/* SPEC §6.1: judged on the rewritten REMOTE_ADDR. */
+static void
+v_status_allow(struct cfg_loader *L, struct cfg_app *a,
+    const config_setting_t *g, const struct cfgkey *k UNUSED, int line UNUSED)
+{
+	struct cidr	*v = NULL;
+	size_t		 n = 0, cap = 0;
+
+	cidr_list(L, &a->a_status_allow, member(g, "status_allow"), &v, &n,
+	    &cap, "status_allow");
+	a->a_status_set = compile_set(L, a, v, n);
 }
 
 static void
@@ -480,8 +565,13 @@ cfgapp_free(struct cfg_app *a)
 	cfgkey_free(app_keys, NKEYS, a);
 	free(a->a_listen_addr.ca_path);
 	free(a->a_listen_addr.ca_text);
-	free(a->a_upstream_addr.ca_path);
-	free(a->a_upstream_addr.ca_text);
+	for (size_t i = 0; a->a_upstreams != NULL &&
+	    i < a->a_upstream.sl_n; i++) {
+		free(a->a_upstreams[i].ca_path);
+		free(a->a_upstreams[i].ca_text);
+	}
+	free(a->a_upstreams);
+	cidr_set_free(a->a_status_set);
 	cidr_set_free(a->a_allow);
 	cidr_set_free(a->a_trusted);
 	free(a->a_names);

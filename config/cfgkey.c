@@ -37,12 +37,14 @@ cfgkey_default(const struct cfgkey *k, void *base)
 		*(long *)(void *)p = k->k_idef;
 		break;
 	case CFGKEY_LIST:
+	case CFGKEY_STRS:
 		sl = (struct cfg_strlist *)(void *)p;
-		for (n = 0; k->k_ldef[n] != NULL; n++)
+		for (n = 0; k->k_ldef != NULL && k->k_ldef[n] != NULL; n++)
 			;
 		sl->sl_v = calloc(n + 1, sizeof(char *));
 		sl->sl_n = 0;
-		for (n = 0; sl->sl_v != NULL && k->k_ldef[n] != NULL; n++)
+		for (n = 0; sl->sl_v != NULL && k->k_ldef != NULL &&
+		    k->k_ldef[n] != NULL; n++)
 			sl->sl_v[sl->sl_n++] = strdup(k->k_ldef[n]);
 		break;
 	}
@@ -99,6 +101,15 @@ set_key(struct cfg_loader *L, const struct cfgkey *k, void *base,
 		}
 		*(long *)(void *)p = (long)v;
 		return (0);
+	case CFGKEY_STRS:
+		if (type == CONFIG_TYPE_STRING) {
+			sl = (struct cfg_strlist *)(void *)p;
+			if ((sl->sl_v = calloc(2, sizeof(char *))) != NULL)
+				sl->sl_v[0] = strdup(config_setting_get_string(s));
+			sl->sl_n = sl->sl_v != NULL;
+			return (0);
+		}
+		/* FALLTHROUGH */
 	case CFGKEY_LIST:
 		if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY)
 			goto wrong;
@@ -123,7 +134,9 @@ wrong:
 	cfgfile_msg(L, 0, file, line, "%s: expected %s", k->k_name,
 	    k->k_type == CFGKEY_BOOL ? "true or false" :
 	    k->k_type == CFGKEY_INT ? "an integer" :
-	    k->k_type == CFGKEY_LIST ? "a list of strings" : "a string");
+	    k->k_type == CFGKEY_LIST ? "a list of strings" :
+	    k->k_type == CFGKEY_STRS ? "a string or a list of strings" :
+	    "a string");
 	return (-1);
 }
 
@@ -201,7 +214,8 @@ cfgkey_free(const struct cfgkey *tab, size_t n, void *base)
 		if (tab[k].k_type == CFGKEY_STR ||
 		    tab[k].k_type == CFGKEY_ENUM) {
 			free(*(char **)(void *)p);
-		} else if (tab[k].k_type == CFGKEY_LIST) {
+		} else if (tab[k].k_type == CFGKEY_LIST ||
+		    tab[k].k_type == CFGKEY_STRS) {
 			sl = (struct cfg_strlist *)(void *)p;
 			for (i = 0; i < sl->sl_n; i++)
 				free(sl->sl_v[i]);
@@ -255,6 +269,7 @@ cfgkey_dump(const struct cfgkey *tab, size_t n, const void *base, FILE *f,
 			    *(const long *)(const void *)p);
 			break;
 		case CFGKEY_LIST:
+		case CFGKEY_STRS:
 			sl = (const struct cfg_strlist *)(const void *)p;
 			fprintf(f, "%s%s = [", ind, tab[k].k_name);
 			for (i = 0; i < sl->sl_n; i++) {

@@ -18,6 +18,7 @@ enum cfgkey_type {
 	CFGKEY_BOOL,	/* int */
 	CFGKEY_INT,	/* long, k_min..k_max */
 	CFGKEY_LIST,	/* struct cfg_strlist of strings */
+	CFGKEY_STRS,	/* the same, and one string is a list of one */
 	CFGKEY_ENUM,	/* char *, one of k_enum */
 };
 
@@ -51,6 +52,8 @@ struct cfgkey {
 	{ n, CFGKEY_INT, offsetof(st, f), NULL, NULL, d, lo, hi, NULL, 0, NULL }
 #define CFGKEY_L(st, n, f, d, c) \
 	{ n, CFGKEY_LIST, offsetof(st, f), NULL, d, 0, 0, 0, NULL, 0, c }
+#define CFGKEY_SL(st, n, f, req, c) \
+	{ n, CFGKEY_STRS, offsetof(st, f), NULL, NULL, 0, 0, 0, NULL, req, c }
 #define CFGKEY_E(st, n, f, d, v, c) \
 	{ n, CFGKEY_ENUM, offsetof(st, f), d, NULL, 0, 0, 0, v, 0, c }
 
