@@ -600,8 +600,10 @@ item(struct conn *c, const struct fcgi_item *it)
 
 	/* With the pool, management records are ours to answer (§5.4). */
 	if (type == FCGI_GET_VALUES && up_pool_capacity(c->c_pool) > 0) {
-		if (it->i_kind == FCGI_ITEM_END)
+		if (it->i_kind == FCGI_ITEM_END) {
 			answer_values(c);
+			return (flush_front(c));
+		}
 		return (0);
 	}
 	switch (it->i_kind) {

@@ -294,6 +294,12 @@ take(struct up_pool *p, struct up_wait *w, struct upc **out)
 	for (;;) {
 		if ((s = choose(p)) == NULL)
 			return (UP_QUEUED);
+		/*
+		 * After a kept connection was found closed, the retry goes
+		 * on a fresh one (its idle siblings may be as dead).
+		 */
+		if (w->w_retried_reuse && s->us_idle != NULL)
+			destroy(s->us_idle);
 		if ((u = s->us_idle) != NULL) {
 			idle_unlink(u);
 			s->us_busy++;
@@ -326,10 +332,9 @@ bind_to(struct upc *u, struct up_wait *w)
 	u->u_wait = w;
 	u->u_active = 1;
 	u->u_answered = 0;
-	if (u->u_reused) {
-		if (u->u_replay == NULL)
-			u->u_replay = evbuffer_new();
-	} else if (u->u_pool->p_keep) {
+	if (u->u_replay == NULL)
+		u->u_replay = evbuffer_new();
+	if (!u->u_reused && u->u_pool->p_keep) {
 		/* SPEC §5.4: the pool may be larger than pm.max_children. */
 		set_timer(u->u_slow, u->u_pool->p_app->a_upstream_idle_timeout_ms);
 	}
@@ -636,7 +641,9 @@ retry(struct upc *u, enum retry_kind kind, const char *why)
 	w = u->u_wait;
 	flag = kind == RETRY_CONNECT ? &w->w_retried_connect :
 	    &w->w_retried_reuse;
-	bytes = kind == RETRY_CONNECT ? u->u_side.s_out : u->u_replay;
+	/* Everything added for the request, or (never connected) unsent. */
+	bytes = u->u_replay != NULL ? u->u_replay : kind == RETRY_CONNECT ?
+	    u->u_side.s_out : NULL;
 	if (*flag || bytes == NULL || (w->w_carry == NULL &&
 	    (w->w_carry = evbuffer_new()) == NULL)) {
 		/* The conn gives u back as it answers. */
@@ -687,6 +694,17 @@ up_rcb(evutil_socket_t fd, short ev, void *arg)
 	if (u->u_active && u->u_reused && !u->u_answered) {
 		retry(u, RETRY_REUSE, n == 0 ? "reused connection closed" :
 		    "reused connection reset");
+		return;
+	}
+	/*
+	 * A fresh connection reset before any answer was never accepted:
+	 * php-fpm closed its listening socket with it in the backlog
+	 * (stop, restart).  Nothing reached php-fpm; like a refused connect.
+	 */
+	if (u->u_active && !u->u_answered && n < 0 && errno == ECONNRESET) {
+		u->u_srv->us_down_until = now_ms() +
+		    (uint64_t)u->u_pool->p_app->a_upstream_down_ms;
+		retry(u, RETRY_CONNECT, "connection reset before accept");
 		return;
 	}
 	if (!u->u_active) {
