@@ -30,6 +30,7 @@ struct up_pool {
 	struct gen		*p_gen;
 	const struct cfg_app	*p_app;
 	struct up_server	*p_srv;
+	struct bal_server	*p_bal;		/* p_srv[i].us_bal */
 	size_t			 p_nsrv;
 	size_t			 p_max;		/* per server; 0: no pool */
 	int			 p_keep;	/* FCGI_KEEP_CONN upstream */
@@ -93,9 +94,11 @@ up_pool_new(struct event_base *base, struct gen *g, const struct cfg_app *a)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return (NULL);
 	p->p_srv = calloc(a->a_nupstreams, sizeof(*p->p_srv));
+	p->p_bal = calloc(a->a_nupstreams, sizeof(*p->p_bal));
 	p->p_dispatch = event_new(base, -1, 0, dispatch_cb, p);
-	if (p->p_srv == NULL || p->p_dispatch == NULL) {
+	if (p->p_srv == NULL || p->p_bal == NULL || p->p_dispatch == NULL) {
 		free(p->p_srv);
+		free(p->p_bal);
 		if (p->p_dispatch != NULL)
 			event_free(p->p_dispatch);
 		free(p);
@@ -113,6 +116,7 @@ up_pool_new(struct event_base *base, struct gen *g, const struct cfg_app *a)
 	p->p_refs = 1;
 	for (i = 0; i < p->p_nsrv; i++) {
 		p->p_srv[i].us_text = a->a_upstreams[i].ca_text;
+		p->p_srv[i].us_bal = &p->p_bal[i];
 		p->p_srv[i].us_sslen = srv_sockaddr(&a->a_upstreams[i],
 		    &p->p_srv[i].us_ss);
 		p->p_srv[i].us_tcp = a->a_upstreams[i].ca_kind == CFG_ADDR_TCP;
@@ -148,6 +152,7 @@ up_pool_unref(struct up_pool *p)
 		return;
 	event_free(p->p_dispatch);
 	free(p->p_srv);
+	free(p->p_bal);
 	srv_gen_unref(p->p_gen);
 	free(p);
 }
@@ -183,38 +188,16 @@ up_stats(const struct up_pool *p, struct up_stats *st)
 	*st = p->p_st;
 }
 
-/*
- * SPEC §5.4: least_conn takes, among the servers that are up and have a
- * free slot, the one with the fewest busy connections (ties in list
- * order); first takes the first server that is up, and waits for it when
- * it is full.  When every server is down they are tried anyway.  NULL:
- * queue.
- */
+/* SPEC §5.4, the rule itself in proto/balance.c. */
 static struct up_server *
 choose(struct up_pool *p)
 {
-	struct up_server	*s, *best = NULL, *any = NULL;
-	uint64_t		 now = now_ms();
-	size_t			 i;
-	int			 anyup = 0, free_slot, up;
+	int	i;
 
-	for (i = 0; i < p->p_nsrv; i++) {
-		s = &p->p_srv[i];
-		up = s->us_down_until <= now;
-		free_slot = p->p_max == 0 || s->us_nidle > 0 ||
-		    s->us_busy + s->us_nidle < p->p_max;
-		if (up && p->p_app->a_balance == CFG_BALANCE_FIRST)
-			return (free_slot ? s : NULL);
-		anyup |= up;
-		if (up && free_slot && (best == NULL ||
-		    s->us_busy < best->us_busy))
-			best = s;
-		if (free_slot && (any == NULL || s->us_busy < any->us_busy))
-			any = s;
-	}
-	if (best != NULL)
-		return (best);
-	return (anyup ? NULL : any);
+	i = bal_choose(p->p_bal, p->p_nsrv, p->p_max,
+	    p->p_app->a_balance == CFG_BALANCE_FIRST ? BAL_FIRST :
+	    BAL_LEAST_CONN, now_ms());
+	return (i < 0 ? NULL : &p->p_srv[i]);
 }
 
 /* Open a connection to s.  NULL with *err set when connect failed. */
@@ -268,7 +251,7 @@ conn_new(struct up_pool *p, struct up_server *s, int *err)
 		return (NULL);
 	}
 	up_pool_ref(p);
-	s->us_busy++;
+	s->us_bal->b_busy++;
 	if (rc < 0) {
 		u->u_connecting = 1;
 		event_add(u->u_side.s_wev, NULL);
@@ -302,7 +285,7 @@ take(struct up_pool *p, struct up_wait *w, struct upc **out)
 			destroy(s->us_idle);
 		if ((u = s->us_idle) != NULL) {
 			idle_unlink(u);
-			s->us_busy++;
+			s->us_bal->b_busy++;
 			*out = u;
 			return (UP_BOUND);
 		}
@@ -316,7 +299,7 @@ take(struct up_pool *p, struct up_wait *w, struct upc **out)
 		    strerror(err));
 		/* A full backlog is load, not a dead server. */
 		if (err != EAGAIN)
-			s->us_down_until = now_ms() +
+			s->us_bal->b_down_until = now_ms() +
 			    (uint64_t)p->p_app->a_upstream_down_ms;
 		if (w->w_retried_connect)
 			return (UP_FAILED);
@@ -485,11 +468,11 @@ up_release(struct upc *u)
 	}
 	u->u_reused = 1;
 	u->u_wait = NULL;
-	s->us_busy--;
+	s->us_bal->b_busy--;
 	u->u_idle = 1;
 	u->u_next = s->us_idle;
 	s->us_idle = u;
-	s->us_nidle++;
+	s->us_bal->b_idle++;
 	/* Reading stays on: php-fpm closing an idle one is noticed. */
 	side_read_on(&u->u_side, 1);
 	set_timer(u->u_timer, p->p_app->a_upstream_idle_timeout_ms);
@@ -512,7 +495,7 @@ idle_unlink(struct upc *u)
 	for (pp = &u->u_srv->us_idle; *pp != NULL; pp = &(*pp)->u_next)
 		if (*pp == u) {
 			*pp = u->u_next;
-			u->u_srv->us_nidle--;
+			u->u_srv->us_bal->b_idle--;
 			break;
 		}
 	u->u_next = NULL;
@@ -529,7 +512,7 @@ destroy(struct upc *u)
 	if (u->u_idle)
 		idle_unlink(u);
 	else
-		u->u_srv->us_busy--;
+		u->u_srv->us_bal->b_busy--;
 	side_free(&u->u_side);
 	event_free(u->u_timer);
 	event_free(u->u_slow);
@@ -618,7 +601,7 @@ connect_failed(struct upc *u, int err)
 	p->p_st.st_connect_fails++;
 	log_warn(p->p_app->a_name, "upstream %s: %s", u->u_srv->us_text,
 	    err == ETIMEDOUT ? "connect timeout" : strerror(err));
-	u->u_srv->us_down_until = now_ms() + (uint64_t)p->p_app->a_upstream_down_ms;
+	u->u_srv->us_bal->b_down_until = now_ms() + (uint64_t)p->p_app->a_upstream_down_ms;
 	retry(u, RETRY_CONNECT, "upstream unreachable");
 }
 
@@ -702,7 +685,7 @@ up_rcb(evutil_socket_t fd, short ev, void *arg)
 	 * (stop, restart).  Nothing reached php-fpm; like a refused connect.
 	 */
 	if (u->u_active && !u->u_answered && n < 0 && errno == ECONNRESET) {
-		u->u_srv->us_down_until = now_ms() +
+		u->u_srv->us_bal->b_down_until = now_ms() +
 		    (uint64_t)u->u_pool->p_app->a_upstream_down_ms;
 		retry(u, RETRY_CONNECT, "connection reset before accept");
 		return;
@@ -772,7 +755,7 @@ slow_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	for (i = 0; i < p->p_nsrv; i++)
-		idle += p->p_srv[i].us_nidle;
+		idle += p->p_srv[i].us_bal->b_idle;
 	if (idle == 0 || (p->p_warned != 0 && now - p->p_warned < WARN_EVERY_MS))
 		return;
 	p->p_warned = now;

@@ -27,6 +27,7 @@
 
 #include "config/config.h"
 #include "daemon/side.h"
+#include "proto/balance.h"
 #include "proto/fcgi.h"
 
 struct conn;
@@ -36,13 +37,12 @@ struct up_pool;
 /* One php-fpm address of an app. */
 struct up_server {
 	const char		*us_text;	/* the config's canonical text */
+	struct bal_server	*us_bal;	/* busy, idle, down: in the
+						   pool's array for bal_choose */
 	struct sockaddr_storage	 us_ss;
 	int			 us_sslen;
 	int			 us_tcp;
-	size_t			 us_busy;	/* bound or connecting */
-	size_t			 us_nidle;
 	struct upc		*us_idle;	/* LIFO: fewest busy workers */
-	uint64_t		 us_down_until;	/* ms, monotonic; 0: up */
 	unsigned long		 us_connects;
 	unsigned long		 us_fails;
 };
