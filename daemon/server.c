@@ -588,8 +588,10 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	s.s_level = level;
 	if (level >= 0)
 		cfg->c_level = (enum cfg_log_level)level;
-	/* Until the drop, stderr: the log file is opened by the user that
-	 * will have to reopen it on SIGUSR1 (logrotate). */
+	/*
+	 * Until the drop, stderr: the log file is opened by the user that
+	 * will have to reopen it on SIGUSR1 (logrotate).
+	 */
 	if (log_init("stderr", (int)cfg->c_level) < 0)
 		fatalx("log: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
