@@ -330,6 +330,7 @@ last_wins(struct ctx *c)
 	const struct param	*e;
 	char			 b[TRAIL_VALUE_MAX + 8];
 	char			 b2[TRAIL_VALUE_MAX + 8];
+	const uint8_t		*nm;
 	unsigned		 seen = 0, dup = 0, bit;
 	size_t			 i, j;
 	long			 first, last, k;
@@ -338,10 +339,12 @@ last_wins(struct ctx *c)
 	for (i = 0; i < c->p->p_count; i++) {
 		if ((e = params_at(c->p, i)) == NULL)
 			continue;
+		nm = params_name(c->p, e);
 		for (j = 0; j < nitems(policy_params); j++) {
 			n = &policy_params[j];
-			if (n->n_len != e->p_nlen || memcmp(n->n_str,
-			    params_name(c->p, e), n->n_len) != 0)
+			/* First byte before memcmp: this runs per param. */
+			if (n->n_len != e->p_nlen || n->n_str[0] != nm[0] ||
+			    memcmp(n->n_str, nm, n->n_len) != 0)
 				continue;
 			bit = 1U << j;
 			dup |= seen & bit;
@@ -404,11 +407,12 @@ is_fwd(const struct ctx *c, const uint8_t *s, size_t len)
 	size_t			 i;
 
 	/* Most params fail on the length alone (fwd_lens, set per run). */
-	if (len >= 64 ? !(c->fwd_lens & 1) : !(c->fwd_lens >> len & 1))
+	if (len == 0 || (len >= 64 ? !(c->fwd_lens & 1) :
+	    !(c->fwd_lens >> len & 1)))
 		return (0);
 	for (i = 0; i < nn->nn_n; i++)
-		if (nn->nn_v[i].n_len == len &&
-		    memcmp(nn->nn_v[i].n_str, s, len) == 0)
+		if (nn->nn_v[i].n_len == len && nn->nn_v[i].n_str[len - 1] ==
+		    (char)s[len - 1] && memcmp(nn->nn_v[i].n_str, s, len) == 0)
 			return (1);
 	return (0);
 }
@@ -417,7 +421,7 @@ is_fwd(const struct ctx *c, const uint8_t *s, size_t len)
  * SPEC §4.2 and §4.9: find (and with rm, remove) every forwarded param,
  * in one pass.  The trail keeps each original value, so --explain still
  * shows what the proxy sent.  Their names go to buf (comma-separated,
- * cut at cap); returns how many there were.
+ * cut at cap) when buf is not NULL; returns how many there were.
  */
 static int
 scan_fwd(struct ctx *c, int rm, const char *why, char *buf, size_t cap)
@@ -427,13 +431,14 @@ scan_fwd(struct ctx *c, int rm, const char *why, char *buf, size_t cap)
 	size_t			 i, len = 0;
 	int			 any = 0, n;
 
-	buf[0] = '\0';
+	if (buf != NULL)
+		buf[0] = '\0';
 	for (i = 0; i < c->p->p_count; i++) {
 		if ((e = params_at(c->p, i)) == NULL ||
 		    !is_fwd(c, params_name(c->p, e), e->p_nlen))
 			continue;
 		any++;
-		if (len + 1 < cap) {
+		if (buf != NULL && len + 1 < cap) {
 			n = snprintf(buf + len, cap - len, "%s%.*s", len ? ","
 			    : "", (int)e->p_nlen,
 			    (const char *)params_name(c->p, e));
@@ -500,8 +505,8 @@ untrusted(struct ctx *c)
 {
 	char	names[256];
 
-	if (scan_fwd(c, c->pol->np_strip, "untrusted peer", names,
-	    sizeof(names)))
+	if (scan_fwd(c, c->pol->np_strip, "untrusted peer",
+	    tr_on(c, NORM_W_UNTRUSTED) ? names : NULL, sizeof(names)))
 		TR(c, NORM_W_UNTRUSTED, "untrusted peer sent %s: %s", names,
 		    c->pol->np_strip ? "removed" : "ignored");
 }
@@ -1035,8 +1040,8 @@ norm_run(const struct norm_policy *pol, struct params *p,
 	agree(&c, port_set);
 	prefix(&c);
 	/* §4.9: whatever the app reads, it reads one answer. */
-	if (!pol->np_keep && scan_fwd(&c, 1, "forwarded_after", names,
-	    sizeof(names)))
+	if (!pol->np_keep && scan_fwd(&c, 1, "forwarded_after",
+	    tr_on(&c, 0) ? names : NULL, sizeof(names)))
 		TR(&c, 0, "forwarded_after = strip: %s removed", names);
 	return (c.full ? NORM_FULL : NORM_OK);
 }
