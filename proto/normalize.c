@@ -68,6 +68,7 @@ static const struct norm_name policy_params[] = {
 	{ PARAMS_STR("PHP_SELF") },
 };
 
+
 /*
  * Trail lines: the arguments (escaping, formatting) are only evaluated
  * when the line will be written, so a quiet request pays for none of it.
@@ -331,13 +332,18 @@ last_wins(struct ctx *c)
 	char			 b[TRAIL_VALUE_MAX + 8];
 	char			 b2[TRAIL_VALUE_MAX + 8];
 	const uint8_t		*nm;
-	unsigned		 seen = 0, dup = 0, bit;
+	unsigned		 seen = 0, dup = 0, bit, lens = 0;
 	size_t			 i, j;
 	long			 first, last, k;
 
+	for (j = 0; j < nitems(policy_params); j++)
+		lens |= 1U << policy_params[j].n_len;	/* all < 32 */
 	/* One pass to find duplicates: the common request has none. */
 	for (i = 0; i < c->p->p_count; i++) {
 		if ((e = params_at(c->p, i)) == NULL)
+			continue;
+		/* Names of other lengths are most params: one test each. */
+		if (e->p_nlen >= 32 || !(lens >> e->p_nlen & 1))
 			continue;
 		nm = params_name(c->p, e);
 		for (j = 0; j < nitems(policy_params); j++) {

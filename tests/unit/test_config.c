@@ -189,7 +189,7 @@ test_config_apps_dir_and_file(void)
 	    "};\n");
 	write_file("apps.d/ignored.txt", "garbage");
 	write_file("tp.txt", "# Cloudflare-like ranges\n173.245.48.0/20\n\n"
-	    "  2400:cb00::/32   # v6\n");
+	    "  2400:cb00::/32   # v6\nunix:\n");
 	snprintf(text, sizeof(text), "apps_dir = \"apps.d\";\n");
 	c = cfg_from_text(text, &msgs);
 	if (c == NULL)
@@ -200,6 +200,8 @@ test_config_apps_dir_and_file(void)
 	CU_ASSERT_STRING_EQUAL(c->c_apps[0].a_name, "a");	/* name order */
 	CU_ASSERT_STRING_EQUAL(c->c_apps[1].a_name, "b");
 	CU_ASSERT_EQUAL(c->c_apps[1].a_ntrusted, 2);
+	CU_ASSERT_EQUAL(c->c_apps[1].a_policy.np_trust_unix, 1);
+	CU_ASSERT_EQUAL(c->c_apps[0].a_policy.np_trust_unix, 0);
 	cfg_free(c);
 
 	write_file("tp.txt", "10.0.0.0/8\nfoo\n10.0.0.0/33\n10.0.0.1/8\n");

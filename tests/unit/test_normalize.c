@@ -566,6 +566,32 @@ static const struct norm_case cases[] = {
 	  "HTTP_X_FORWARDED_FOR=198.51.100.1\n",
 	  "REMOTE_ADDR=198.51.100.1\nREALIP_REMOTE_ADDR=10.0.0.5\n", NORM_OK,
 	  NULL, 0 },
+	{ "4.3b untrusted peer: no conflict judged, both stripped",
+	  TRUST "client_headers = [ \"HTTP_FORWARDED\", "
+	  "\"HTTP_X_FORWARDED_FOR\" ];",
+	  "REMOTE_ADDR=192.0.2.9\nHTTP_FORWARDED=for=198.51.100.1\n"
+	  "HTTP_X_FORWARDED_FOR=198.51.100.2\n", "REMOTE_ADDR=192.0.2.9\n",
+	  NORM_OK, "untrusted peer sent HTTP_FORWARDED,HTTP_X_FORWARDED_FOR",
+	  NORM_W_UNTRUSTED },
+	/* §5.3: the PROXY v2 TLV params in the policy. */
+	{ "5.3 PROXY v2 TLVs: scheme and host from PROXY_PROTOCOL_*",
+	  TRUST "client_headers = [ \"PROXY_PROTOCOL_ADDR\" ];"
+	  "proto_headers = [ \"PROXY_PROTOCOL_PROTO\" ];"
+	  "host_headers = [ \"PROXY_PROTOCOL_AUTHORITY\" ];",
+	  "REMOTE_ADDR=10.0.0.1\nHTTP_HOST=backend\nSERVER_PORT=80\n"
+	  "PROXY_PROTOCOL_ADDR=198.51.100.4\nPROXY_PROTOCOL_PORT=4711\n"
+	  "PROXY_PROTOCOL_PROTO=https\nPROXY_PROTOCOL_AUTHORITY=shop.example\n"
+	  "PROXY_PROTOCOL_UNIQUE_ID=req-1\n",
+	  "REMOTE_ADDR=198.51.100.4\nHTTP_HOST=shop.example\nSERVER_PORT=443\n"
+	  "PROXY_PROTOCOL_UNIQUE_ID=req-1\nREALIP_REMOTE_ADDR=10.0.0.1\n"
+	  "HTTPS=on\nREQUEST_SCHEME=https\nSERVER_NAME=shop.example\n",
+	  NORM_OK, "PROXY_PROTOCOL_AUTHORITY: HTTP_HOST=shop.example", 0 },
+	{ "5.3 PROXY v2 TLV params from an untrusted peer: stripped",
+	  TRUST "proto_headers = [ \"PROXY_PROTOCOL_PROTO\" ];",
+	  "REMOTE_ADDR=192.0.2.9\nPROXY_PROTOCOL_PROTO=https\n"
+	  "PROXY_PROTOCOL_AUTHORITY=evil.example\nPROXY_PROTOCOL_UNIQUE_ID=x\n",
+	  "REMOTE_ADDR=192.0.2.9\nPROXY_PROTOCOL_UNIQUE_ID=x\n", NORM_OK,
+	  NULL, NORM_W_UNTRUSTED },
 	{ NULL, NULL, NULL, NULL, NORM_OK, NULL, 0 },
 };
 
