@@ -668,6 +668,10 @@ send_request(struct conn *c)
 		 */
 		const struct pp_result *pp = &c->c_pp;
 
+		if (pp->r_tlv_refused)
+			log_info(c->c_app->a_name, "conn=%lu peer=%s PROXY v2 "
+			    "AUTHORITY or UNIQUE_ID TLV not printable or too "
+			    "long: left out", c->c_id, c->c_peer);
 		n = snprintf(pb, sizeof(pb), "%d", pp->r_src_port);
 		if (params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_ADDR"), a,
 		    addr_format(&pp->r_src, a)) != PARAMS_OK ||
