@@ -113,7 +113,7 @@ struct cfg_app {
 	size_t			 a_ntrusted;	/* blocks, file included */
 	struct norm_policy	 a_policy;
 	struct norm_name	*a_names;	/* storage behind a_policy */
-	const struct cidr_set	**a_from;	/* storage behind np_client_from */
+	const struct cidr_set	**a_from;	/* behind np_client_from */
 };
 
 enum cfg_log_level {

@@ -46,7 +46,7 @@ struct pp_result {
 	struct addr	r_dst;
 	int		r_dst_port;
 	/* v2 TLVs (SPEC §5.3); absent ones have length 0 / r_ssl -1. */
-	int		r_ssl;		/* -1 none, 0 plain, 1 client used TLS */
+	int		r_ssl;		/* -1 none, 0 plain, 1 client TLS */
 	uint8_t		r_authority[PP_AUTHORITY_MAX];
 	size_t		r_authority_len;
 	uint8_t		r_unique_id[PP_UNIQUE_ID_MAX];

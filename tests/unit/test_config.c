@@ -112,9 +112,9 @@ static const struct cfg_case cfg_cases[] = {
 	  "FILE:6: client_headers: from_file \"/nonexistent/cf.txt\": No such "
 	  "file or directory\n" },
 	{ "client_headers group without from",
-	  APP(" client_headers = ( { header = \"HTTP_CF_CONNECTING_IP\"; } );\n"),
-	  0, "FILE:5: client_headers: group HTTP_CF_CONNECTING_IP needs from or "
-	  "from_file (the addresses it is believed from)\n" },
+	  APP(" client_headers = ( { header = \"HTTP_CF_CONNECTING_IP\"; }"
+	  " );\n"), 0, "FILE:5: client_headers: group HTTP_CF_CONNECTING_IP "
+	  "needs from or from_file (the addresses it is believed from)\n" },
 	{ "client_headers group with an unknown key",
 	  APP(" client_headers = ( { header = \"HTTP_CF_CONNECTING_IP\";\n"
 	  "  form = [ \"10.0.0.0/8\" ]; from = [ \"10.0.0.0/8\" ]; } );\n"), 0,

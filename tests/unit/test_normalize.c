@@ -460,7 +460,8 @@ static const struct norm_case cases[] = {
 	  NORM_OK, NULL, 0 },
 	{ "4.6 forwarded host with a port and no port header", TRUST,
 	  "REMOTE_ADDR=10.0.0.5\nHTTP_HOST=backend\n"
-	  "HTTP_X_FORWARDED_PROTO=http\nHTTP_X_FORWARDED_HOST=shop.example:8080\n",
+	  "HTTP_X_FORWARDED_PROTO=http\n"
+	  "HTTP_X_FORWARDED_HOST=shop.example:8080\n",
 	  "REMOTE_ADDR=10.0.0.5\nHTTP_HOST=shop.example:8080\n"
 	  "REQUEST_SCHEME=http\nSERVER_PORT=8080\nSERVER_NAME=shop.example\n",
 	  NORM_OK, "SERVER_PORT=8080 (port of the forwarded host)", 0 },
