@@ -108,6 +108,8 @@ static int	clients_set(struct cfg_loader *, void *,
 		    const config_setting_t *, const struct cfgkey *);
 static int	client_group(struct cfg_loader *, struct cfg_client *,
 		    const config_setting_t *);
+static int	client_from_list(struct cfg_loader *, struct cfg_client *,
+		    const config_setting_t *);
 static void	clients_default(void *);
 static void	clients_free(void *);
 static void	clients_dump(const void *, FILE *);
@@ -362,9 +364,9 @@ static int
 client_group(struct cfg_loader *L, struct cfg_client *e,
     const config_setting_t *g)
 {
-	config_setting_t	*m, *el;
+	config_setting_t	*m;
 	const char		*name, *file;
-	int			 i, j, line, bad = 0;
+	int			 i, line, bad = 0;
 
 	for (i = 0; i < config_setting_length(g); i++) {
 		m = config_setting_get_elem(g, (unsigned)i);
@@ -378,23 +380,7 @@ client_group(struct cfg_loader *L, struct cfg_client *e,
 			e->cc_from_file = strdup(config_setting_get_string(m));
 		} else if (strcmp(name, "from") == 0 &&
 		    (config_setting_is_list(m) || config_setting_is_array(m))) {
-			e->cc_from.sl_v = calloc((size_t)config_setting_length(
-			    m) + 1, sizeof(char *));
-			for (j = 0; e->cc_from.sl_v != NULL &&
-			    (el = config_setting_get_elem(m, (unsigned)j)) !=
-			    NULL; j++) {
-				if (config_setting_type(el) ==
-				    CONFIG_TYPE_STRING) {
-					e->cc_from.sl_v[e->cc_from.sl_n++] =
-					    strdup(config_setting_get_string(
-					    el));
-					continue;
-				}
-				file = cfgfile_where(L, el, &line);
-				cfgfile_msg(L, 0, file, line, "client_headers: "
-				    "from: element %d is not a string", j + 1);
-				bad++;
-			}
+			bad += client_from_list(L, e, m);
 		} else {
 			cfgfile_msg(L, 0, file, line, "client_headers: \"%s\" "
 			    "in a group: expected header = \"NAME\", from = "
@@ -411,6 +397,32 @@ client_group(struct cfg_loader *L, struct cfg_client *e,
 		cfgfile_msg(L, 0, e->cc_file, e->cc_line, "client_headers: "
 		    "group %s needs from or from_file (the addresses it is "
 		    "believed from)", e->cc_header ? e->cc_header : "");
+		bad++;
+	}
+	return (bad);
+}
+
+/* A group's from = [ ... ]: strings, checked as CIDRs later. */
+static int
+client_from_list(struct cfg_loader *L, struct cfg_client *e,
+    const config_setting_t *m)
+{
+	config_setting_t	*el;
+	const char		*file;
+	int			 j, line, bad = 0;
+
+	e->cc_from.sl_v = calloc((size_t)config_setting_length(m) + 1,
+	    sizeof(char *));
+	for (j = 0; e->cc_from.sl_v != NULL &&
+	    (el = config_setting_get_elem(m, (unsigned)j)) != NULL; j++) {
+		if (config_setting_type(el) == CONFIG_TYPE_STRING) {
+			e->cc_from.sl_v[e->cc_from.sl_n++] =
+			    strdup(config_setting_get_string(el));
+			continue;
+		}
+		file = cfgfile_where(L, el, &line);
+		cfgfile_msg(L, 0, file, line, "client_headers: from: element "
+		    "%d is not a string", j + 1);
 		bad++;
 	}
 	return (bad);

@@ -92,6 +92,7 @@ static void	set(struct ctx *, const char *, const char *, size_t);
 static void	unset(struct ctx *, const char *);
 static enum norm_verdict hygiene(struct ctx *);
 static void	last_wins(struct ctx *);
+static void	keep_last(struct ctx *, const struct norm_name *);
 static void	join_repeated(struct ctx *, const struct norm_names *);
 static int	is_fwd(const struct ctx *, const uint8_t *, size_t);
 static int	scan_fwd(struct ctx *, int, const char *, char *, size_t);
@@ -329,12 +330,9 @@ last_wins(struct ctx *c)
 {
 	const struct norm_name	*n;
 	const struct param	*e;
-	char			 b[TRAIL_VALUE_MAX + 8];
-	char			 b2[TRAIL_VALUE_MAX + 8];
 	const uint8_t		*nm;
 	unsigned		 seen = 0, dup = 0, bit, lens = 0;
 	size_t			 i, j;
-	long			 first, last, k;
 
 	for (j = 0; j < nitems(policy_params); j++)
 		lens |= 1U << policy_params[j].n_len;	/* all < 32 */
@@ -358,30 +356,38 @@ last_wins(struct ctx *c)
 			break;
 		}
 	}
-	for (j = 0; dup != 0 && j < nitems(policy_params); j++) {
-		if (!(dup & (1U << j)))
-			continue;
-		n = &policy_params[j];
-		first = params_find(c->p, n->n_str, n->n_len);
-		last = first;
-		while ((k = params_find_next(c->p, last, n->n_str,
-		    n->n_len)) != -1)
-			last = k;
-		for (k = first; k != last && k != -1;
-		    k = params_find_next(c->p, k, n->n_str, n->n_len)) {
-			if (tr_on(c, 0)) {
-				e = params_at(c->p, (size_t)k);
-				esc((const char *)params_value(c->p, e),
-				    e->p_vlen, b, sizeof(b));
-				e = params_at(c->p, (size_t)last);
-				esc((const char *)params_value(c->p, e),
-				    e->p_vlen, b2, sizeof(b2));
-				TR(c, 0, "%s sent more than once: \"%s\" "
-				    "removed, the last one \"%s\" is the value "
-				    "(as php-fpm reads it)", n->n_str, b, b2);
-			}
-			params_remove_at(c->p, (size_t)k);
+	for (j = 0; dup != 0 && j < nitems(policy_params); j++)
+		if (dup & (1U << j))
+			keep_last(c, &policy_params[j]);
+}
+
+/* Remove every occurrence of n but the last, with a trail line each. */
+static void
+keep_last(struct ctx *c, const struct norm_name *n)
+{
+	const struct param	*e;
+	char			 b[TRAIL_VALUE_MAX + 8];
+	char			 b2[TRAIL_VALUE_MAX + 8];
+	long			 first, last, k;
+
+	first = params_find(c->p, n->n_str, n->n_len);
+	last = first;
+	while ((k = params_find_next(c->p, last, n->n_str, n->n_len)) != -1)
+		last = k;
+	for (k = first; k != last && k != -1;
+	    k = params_find_next(c->p, k, n->n_str, n->n_len)) {
+		if (tr_on(c, 0)) {
+			e = params_at(c->p, (size_t)k);
+			esc((const char *)params_value(c->p, e), e->p_vlen, b,
+			    sizeof(b));
+			e = params_at(c->p, (size_t)last);
+			esc((const char *)params_value(c->p, e), e->p_vlen, b2,
+			    sizeof(b2));
+			TR(c, 0, "%s sent more than once: \"%s\" removed, the "
+			    "last one \"%s\" is the value (as php-fpm reads it)",
+			    n->n_str, b, b2);
 		}
+		params_remove_at(c->p, (size_t)k);
 	}
 }
 

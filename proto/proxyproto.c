@@ -18,6 +18,8 @@ static enum pp_status	v2_fixed(struct pp_dec *);
 static size_t		v2_tlv(struct pp_dec *, const uint8_t *, size_t,
 			    enum pp_status *);
 static void		tlv_keep(struct pp_dec *, const uint8_t *, size_t);
+static enum pp_status	v2_feed(struct pp_dec *, const uint8_t *, size_t,
+			    size_t *);
 static int		printable(const uint8_t *, size_t);
 static int		v1_field(const char **, const char *, const char **,
 			    size_t *);
@@ -261,12 +263,47 @@ v2_tlv(struct pp_dec *d, const uint8_t *buf, size_t len, enum pp_status *st)
 	return (n);
 }
 
+/*
+ * v2 bytes from buf + *off: the fixed part, the addresses, then TLV by
+ * TLV.  Advances *off; PP_MORE unless the header is malformed.
+ */
+static enum pp_status
+v2_feed(struct pp_dec *d, const uint8_t *buf, size_t len, size_t *off)
+{
+	enum pp_status	st = PP_MORE;
+	size_t		n;
+
+	if (d->d_have < PP_V2_HDR) {
+		d->d_buf[d->d_have++] = buf[(*off)++];
+		d->d_pos = d->d_have;
+		if (d->d_have == PP_V2_HDR)
+			st = v2_fixed(d);
+	} else if (d->d_skip) {
+		n = d->d_total - d->d_pos;
+		n = len - *off < n ? len - *off : n;
+		*off += n;
+		d->d_pos += n;
+	} else if (d->d_have < PP_V2_HDR + d->d_alen) {
+		n = PP_V2_HDR + d->d_alen - d->d_have;
+		n = len - *off < n ? len - *off : n;
+		memcpy(d->d_buf + d->d_have, buf + *off, n);
+		d->d_have += n;
+		d->d_pos += n;
+		*off += n;
+	} else {
+		n = v2_tlv(d, buf + *off, len - *off, &st);
+		*off += n;
+		d->d_pos += n;
+	}
+	return (st);
+}
+
 enum pp_status
 pp_dec_feed(struct pp_dec *d, const uint8_t *buf, size_t len, size_t *used,
     struct pp_result *r)
 {
 	enum pp_status	st;
-	size_t		off = 0, n;
+	size_t		off = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->r_src_port = r->r_dst_port = -1;
@@ -303,35 +340,9 @@ pp_dec_feed(struct pp_dec *d, const uint8_t *buf, size_t len, size_t *used,
 			}
 			continue;
 		}
-		/* v2: the fixed part, the addresses, then TLV by TLV. */
-		if (d->d_have < PP_V2_HDR) {
-			d->d_buf[d->d_have++] = buf[off++];
-			d->d_pos = d->d_have;
-			if (d->d_have == PP_V2_HDR &&
-			    (st = v2_fixed(d)) != PP_MORE) {
-				*used = off;
-				return (st);
-			}
-		} else if (d->d_skip) {
-			n = d->d_total - d->d_pos;
-			n = len - off < n ? len - off : n;
-			off += n;
-			d->d_pos += n;
-		} else if (d->d_have < PP_V2_HDR + d->d_alen) {
-			n = PP_V2_HDR + d->d_alen - d->d_have;
-			n = len - off < n ? len - off : n;
-			memcpy(d->d_buf + d->d_have, buf + off, n);
-			d->d_have += n;
-			d->d_pos += n;
-			off += n;
-		} else {
-			n = v2_tlv(d, buf + off, len - off, &st);
-			off += n;
-			d->d_pos += n;
-			if (st != PP_MORE) {
-				*used = off;
-				return (st);
-			}
+		if ((st = v2_feed(d, buf, len, &off)) != PP_MORE) {
+			*used = off;
+			return (st);
 		}
 		if (d->d_have >= PP_V2_HDR && d->d_pos == d->d_total)
 			break;
