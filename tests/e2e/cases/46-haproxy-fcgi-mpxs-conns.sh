@@ -3,7 +3,8 @@
 # flight on one connection to the daemon.
 fe_daemon
 start_haproxy_fcgi haproxy-fcn "	option mpxs-conns
-	option max-reqs 10" "unix@$T/fcn.sock" || fail "haproxy-fcn did not start"
+	option max-reqs 10" "unix@$T/fcn.sock" "	http-reuse always" ||
+    fail "haproxy-fcn did not start"
 PORT_fcn=$SRV_PORT
 start_haproxy_fcgi haproxy-php "" "unix@$T/php.sock" ||
     fail "haproxy-php did not start"
