@@ -35,14 +35,16 @@ FINAL_LDFLAGS	+= $(LDFLAGS)
 
 PROTO_SRC	= proto/params.c proto/addr.c proto/cidr.c proto/fwd.c \
 		  proto/scgi.c proto/proxyproto.c \
-		  proto/normalize.c proto/fcgi.c
-CONFIG_SRC	= config/config.c
-DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c
+		  proto/normalize.c proto/fcgi.c proto/balance.c
+CONFIG_SRC	= config/config.c config/cfgfile.c config/cfgkey.c config/cfgapp.c
+DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c \
+		  daemon/side.c daemon/upstream.c
 UNIT_SRC	= tests/unit/main.c tests/unit/util.c tests/unit/test_params.c \
 		  tests/unit/test_addr.c tests/unit/test_cidr.c \
 		  tests/unit/test_fwd.c tests/unit/test_normalize.c \
 		  tests/unit/test_fcgi.c tests/unit/test_config.c \
-		  tests/unit/test_scgi.c tests/unit/test_proxyproto.c
+		  tests/unit/test_scgi.c tests/unit/test_proxyproto.c \
+		  tests/unit/test_balance.c
 
 PROTO_OBJ	= $(PROTO_SRC:%.c=$(BUILD)/%.o)
 CONFIG_OBJ	= $(CONFIG_SRC:%.c=$(BUILD)/%.o)

@@ -51,6 +51,12 @@ enum cfg_protocol {
 	CFG_PROTO_SCGI,
 };
 
+/* SPEC §5.4: how a request picks one of several upstreams. */
+enum cfg_balance {
+	CFG_BALANCE_LEAST_CONN,	/* fewest busy connections, ties in order */
+	CFG_BALANCE_FIRST,	/* the first that is up; the rest are backups */
+};
+
 /* One app; const after cfg_load() returns. */
 struct cfg_app {
 	const char		*a_file;	/* where it was defined */
@@ -67,8 +73,20 @@ struct cfg_app {
 	char			*a_protocol;
 	enum cfg_protocol	 a_proto;
 	int			 a_proxy_protocol;
-	char			*a_upstream;
-	struct cfg_addr		 a_upstream_addr;
+	struct cfg_strlist	 a_upstream;
+	struct cfg_addr		*a_upstreams;	/* parsed, a_nupstreams */
+	size_t			 a_nupstreams;
+	char			*a_upstream_balance;
+	enum cfg_balance	 a_balance;
+	long			 a_upstream_max_conns;	/* 0: no pool */
+	int			 a_upstream_keepalive;
+	long			 a_upstream_idle_timeout_ms;
+	long			 a_queue_timeout_ms;
+	long			 a_upstream_down_ms;
+	char			*a_status_path;		/* "": off */
+	char			*a_ping_path;
+	struct cfg_strlist	 a_status_allow;
+	struct cidr_set		*a_status_set;
 	struct cfg_strlist	 a_trusted_proxies;
 	char			*a_trusted_proxies_file;
 	struct cfg_strlist	 a_client_headers;

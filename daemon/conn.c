@@ -1,13 +1,12 @@
 /*
  * Front connection state machine: FastCGI in from the web server, the
- * policy on each request's params, FastCGI out to php-fpm, the response
- * relayed back byte for byte (SPEC §5.1, §5.4).
+ * policy on each request's params, FastCGI out to php-fpm through a
+ * connection lent by the upstream pool (upstream.c), the response relayed
+ * back byte for byte (SPEC §5.1, §5.4).  Socket I/O is side.c's.
  *
- * I/O is done the way nginx and HAProxy do it rather than through
- * bufferevents: each socket is watched for reading only, and written to
- * at once when there is something to send; EPOLLOUT is armed only after a
- * short write.  On a small request that is half the syscalls of a
- * bufferevent, which always waits for writability before writing.
+ * Closing is deferred (STYLE S9): conn_close() marks the conn, and the
+ * outermost callback that entered it frees it on its way out, so no
+ * function ever runs on a freed conn.
  */
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -27,6 +26,8 @@
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/side.h"
+#include "daemon/upstream.h"
 #include "proto/fcgi.h"
 #include "proto/normalize.h"
 #include "proto/proxyproto.h"
@@ -40,24 +41,21 @@
  */
 #define WM_HIGH		(64 * 1024)
 #define WM_LOW		(16 * 1024)
-#define READ_MAX	(64 * 1024)	/* per read(2) */
 #define TRAIL_DEBUG	8192
 #define TRAIL_QUIET	1024
 #define PP_TIMEOUT_MS	5000	/* SPEC §5.3 */
 #define ST_431		"431 Request Header Fields Too Large"
 #define ST_502		"502 Bad Gateway"
+#define ST_503		"503 Service Unavailable"
 #define SCGI_STDIN_MAX	32768	/* body bytes per STDIN record */
-
-/* One socket with its buffers and its two events. */
-struct side {
-	int		 s_fd;
-	struct event	*s_rev;		/* EV_READ|EV_PERSIST */
-	struct event	*s_wev;		/* EV_WRITE|EV_PERSIST, after EAGAIN */
-	struct evbuffer	*s_in;
-	struct evbuffer	*s_out;
-	int		 s_reading;	/* s_rev added */
-	int		 s_writing;	/* s_wev added */
-};
+/*
+ * Lingering close (nginx's lingering_close): after our last byte, a front
+ * that may still be writing (Apache sends its empty STDIN after php-fpm
+ * already answered) is read and discarded for at most this long and this
+ * much, so its late write neither fails nor resets our answer.
+ */
+#define LINGER_MS	2000
+#define LINGER_BYTES	(64 * 1024)
 
 struct conn {
 	struct conn		*c_next;	/* server's list */
@@ -66,16 +64,19 @@ struct conn {
 	const struct cfg_app	*c_app;
 	struct gen		*c_gen;
 	struct side		 c_front;
-	struct side		 c_up;		/* s_fd -1: not connected */
+	struct up_pool		*c_pool;
+	struct upc		*c_upc;		/* lent for the request */
+	struct up_wait		 c_wait;	/* our place in its queue */
 	unsigned long		 c_id;
 	char			 c_peer[64];
 	struct fcgi_dec		 c_fdec;	/* what the web server sends */
-	struct fcgi_dec		 c_udec;	/* what php-fpm answers */
 	struct fcgi_nv		 c_nv;
 	struct params		*c_params;	/* only while reading params */
 	struct event		*c_timer;	/* params or idle timeout */
-	struct event		*c_ctimer;	/* upstream connect timeout */
 	int			 c_timer_idle;	/* c_timer is the idle one */
+	int			 c_depth;	/* callbacks running on it */
+	int			 c_closing;	/* free when c_depth drops */
+	int			 c_relayed;	/* response bytes went out */
 	unsigned		 c_reqid;
 	unsigned		 c_role;
 	int			 c_keep;	/* FCGI_KEEP_CONN */
@@ -88,26 +89,30 @@ struct conn {
 	struct pp_dec		 c_ppdec;
 	int			 c_pp_have;	/* an address was announced */
 	struct pp_result	 c_pp;
-	int			 c_connecting;	/* TCP connect in progress */
 	int			 c_answered;	/* close once the front is flushed */
+	int			 c_held;	/* a second BEGIN_REQUEST waits */
+	int			 c_lingering;	/* answered, write side shut */
+	size_t			 c_linger_bytes;
 	unsigned long		 c_requests;
 };
 
 static unsigned long	conn_ids;
 
-static int	side_init(struct conn *, struct side *, int,
-		    event_callback_fn, event_callback_fn);
-static void	side_free(struct side *);
-static void	side_read_on(struct side *, int);
-static int	side_fill(struct side *);
-static int	side_flush(struct side *);
+/* Every callback that may close the conn brackets its work in these. */
+#define CONN_ENTER(c)	((c)->c_depth++)
+#define CONN_LEAVE(c) do {						\
+	if (--(c)->c_depth == 0 && (c)->c_closing)			\
+		conn_free(c);						\
+} while (0)
+
 static void	conn_close(struct conn *, const char *);
+static void	conn_free(struct conn *);
 static void	front_rcb(evutil_socket_t, short, void *);
 static void	front_wcb(evutil_socket_t, short, void *);
-static void	up_rcb(evutil_socket_t, short, void *);
-static void	up_wcb(evutil_socket_t, short, void *);
 static int	front_process(struct conn *);
 static int	up_process(struct conn *);
+static int	need_upstream(struct conn *);
+static void	up_done(struct conn *);
 static int	flush_up(struct conn *);
 static int	flush_front(struct conn *);
 static int	item(struct conn *, const struct fcgi_item *);
@@ -116,109 +121,19 @@ static int	send_request(struct conn *);
 static int	pp_process(struct conn *);
 static int	scgi_front(struct conn *);
 static void	log_stderr(struct conn *, const uint8_t *, size_t);
-static int	up_open(struct conn *);
-static void	up_close(struct conn *);
+static void	up_let_go(struct conn *);
 static int	answer(struct conn *, const char *, const char *);
+static void	answer_values(struct conn *);
+static struct params *arena_get(size_t);
+static void	arena_put(struct params *);
 static void	log_trail(struct conn *, const struct norm_trail *);
 static const char *untrusted_count(const struct conn *);
 static int	rate_ok(void);
 static void	timer_cb(evutil_socket_t, short, void *);
-static void	ctimer_cb(evutil_socket_t, short, void *);
 static void	arm_timer(struct conn *, long, int);
-
-static int
-side_init(struct conn *c, struct side *s, int fd, event_callback_fn rcb,
-    event_callback_fn wcb)
-{
-	struct event_base	*base = c->c_l->l_srv->s_base;
-
-	s->s_fd = fd;
-	s->s_rev = event_new(base, fd, EV_READ | EV_PERSIST, rcb, c);
-	s->s_wev = event_new(base, fd, EV_WRITE | EV_PERSIST, wcb, c);
-	if (s->s_in == NULL)
-		s->s_in = evbuffer_new();
-	if (s->s_out == NULL)
-		s->s_out = evbuffer_new();
-	s->s_reading = s->s_writing = 0;
-	if (s->s_rev == NULL || s->s_wev == NULL || s->s_in == NULL ||
-	    s->s_out == NULL)
-		return (-1);
-	side_read_on(s, 1);
-	return (0);
-}
-
-/* Close the socket and drop what it had buffered; the side is reusable. */
-static void
-side_free(struct side *s)
-{
-	if (s->s_rev != NULL)
-		event_free(s->s_rev);
-	if (s->s_wev != NULL)
-		event_free(s->s_wev);
-	s->s_rev = s->s_wev = NULL;
-	if (s->s_fd >= 0)
-		close(s->s_fd);
-	s->s_fd = -1;
-	if (s->s_in != NULL)
-		evbuffer_drain(s->s_in, evbuffer_get_length(s->s_in));
-	if (s->s_out != NULL)
-		evbuffer_drain(s->s_out, evbuffer_get_length(s->s_out));
-	s->s_reading = s->s_writing = 0;
-}
-
-static void
-side_read_on(struct side *s, int on)
-{
-	if (s->s_fd < 0 || on == s->s_reading)
-		return;
-	if (on)
-		event_add(s->s_rev, NULL);
-	else
-		event_del(s->s_rev);
-	s->s_reading = on;
-}
-
-/* One read(2) into s_in: bytes read, 0 on EOF, -1 on error (EAGAIN: -2). */
-static int
-side_fill(struct side *s)
-{
-	struct evbuffer_iovec	v;
-	ssize_t			n;
-
-	if (evbuffer_reserve_space(s->s_in, READ_MAX, &v, 1) < 1)
-		return (-1);
-	if (v.iov_len > READ_MAX)
-		v.iov_len = READ_MAX;
-	n = read(s->s_fd, v.iov_base, v.iov_len);
-	if (n < 0)
-		return (errno == EAGAIN || errno == EINTR ? -2 : -1);
-	v.iov_len = (size_t)n;
-	evbuffer_commit_space(s->s_in, &v, 1);
-	return ((int)n);
-}
-
-/* Write what s_out holds; arm EPOLLOUT on a short write.  -1 on error. */
-static int
-side_flush(struct side *s)
-{
-	int	n;
-
-	while (evbuffer_get_length(s->s_out) > 0) {
-		n = evbuffer_write(s->s_out, s->s_fd);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n <= 0)
-			return (-1);
-	}
-	if (evbuffer_get_length(s->s_out) > 0 && !s->s_writing) {
-		event_add(s->s_wev, NULL);
-		s->s_writing = 1;
-	} else if (evbuffer_get_length(s->s_out) == 0 && s->s_writing) {
-		event_del(s->s_wev);
-		s->s_writing = 0;
-	}
-	return (0);
-}
+static int	front_input_done(const struct conn *);
+static void	linger_start(struct conn *);
+static void	linger_read(struct conn *);
 
 /*
  * One timer per conn for the front: params_timeout_ms from the start of a
@@ -247,20 +162,13 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	conn_close(c, c->c_timer_idle ? "idle timeout" : c->c_pp_wait ?
-	    "no PROXY protocol header within 5 s" : "params timeout");
-}
-
-static void
-ctimer_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)fd;
-	(void)ev;
-	log_warn(c->c_app->a_name, "upstream %s: connect timeout",
-	    c->c_app->a_upstream_addr.ca_text);
-	answer(c, ST_502, "upstream connect timeout");
+	CONN_ENTER(c);
+	if (c->c_lingering)
+		conn_close(c, NULL);
+	else
+		conn_close(c, c->c_timer_idle ? "idle timeout" : c->c_pp_wait ?
+		    "no PROXY protocol header within 5 s" : "params timeout");
+	CONN_LEAVE(c);
 }
 
 void
@@ -280,7 +188,10 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	c->c_gen = l->l_gen;
 	srv_gen_ref(c->c_gen);
 	c->c_id = ++conn_ids;
-	c->c_front.s_fd = c->c_up.s_fd = -1;
+	c->c_front.s_fd = -1;
+	c->c_pool = l->l_pool;
+	up_pool_ref(c->c_pool);
+	c->c_wait.w_conn = c;
 	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct
 	    sockaddr_in)) {
 		const struct sockaddr_in *s4 = (const void *)sa;
@@ -305,13 +216,9 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	l->l_srv->s_conns = c;
 	fcgi_dec_init(&c->c_fdec, FCGI_SIDE_WEBSERVER);
 	c->c_timer = evtimer_new(l->l_srv->s_base, timer_cb, c);
-	c->c_ctimer = evtimer_new(l->l_srv->s_base, ctimer_cb, c);
-	/* Both sides' buffers exist for the conn's life: no NULL checks. */
-	c->c_up.s_in = evbuffer_new();
-	c->c_up.s_out = evbuffer_new();
-	if (side_init(c, &c->c_front, fd, front_rcb, front_wcb) < 0 ||
-	    c->c_timer == NULL || c->c_ctimer == NULL ||
-	    c->c_up.s_in == NULL || c->c_up.s_out == NULL) {
+	c->c_wait.w_carry = evbuffer_new();
+	if (side_init(l->l_srv->s_base, &c->c_front, fd, front_rcb, front_wcb,
+	    c) < 0 || c->c_timer == NULL || c->c_wait.w_carry == NULL) {
 		if (c->c_front.s_fd < 0)
 			close(fd);
 		conn_close(c, "out of memory");
@@ -325,11 +232,16 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	    c->c_peer);
 }
 
+/*
+ * Close the conn: logged now, freed now when no callback runs on it,
+ * else when the outermost one leaves (CONN_LEAVE).
+ */
 static void
 conn_close(struct conn *c, const char *reason)
 {
-	struct listener	*l = c->c_l;
-
+	if (c->c_closing)
+		return;
+	c->c_closing = 1;
 	if (reason != NULL)
 		log_info(c->c_app->a_name, "close conn=%lu peer=%s "
 		    "requests=%lu reason=\"%s\"", c->c_id, c->c_peer,
@@ -337,21 +249,23 @@ conn_close(struct conn *c, const char *reason)
 	else
 		log_debug(c->c_app->a_name, "close conn=%lu peer=%s "
 		    "requests=%lu", c->c_id, c->c_peer, c->c_requests);
+	if (c->c_depth == 0)
+		conn_free(c);
+}
+
+/* SPEC §5.5: a front gone mid-request closes its upstream at once. */
+static void
+conn_free(struct conn *c)
+{
+	struct listener	*l = c->c_l;
+
 	side_free(&c->c_front);
-	side_free(&c->c_up);
-	if (c->c_front.s_in != NULL)
-		evbuffer_free(c->c_front.s_in);
-	if (c->c_front.s_out != NULL)
-		evbuffer_free(c->c_front.s_out);
-	if (c->c_up.s_in != NULL)
-		evbuffer_free(c->c_up.s_in);
-	if (c->c_up.s_out != NULL)
-		evbuffer_free(c->c_up.s_out);
+	up_let_go(c);
+	up_cancel(c->c_pool, &c->c_wait);
+	up_pool_unref(c->c_pool);
 	if (c->c_timer != NULL)
 		event_free(c->c_timer);
-	if (c->c_ctimer != NULL)
-		event_free(c->c_ctimer);
-	params_free(c->c_params);
+	arena_put(c->c_params);
 	free(c->c_sbuf);
 	srv_gen_unref(c->c_gen);
 	if ((*c->c_prevp = c->c_next) != NULL)
@@ -365,6 +279,43 @@ conn_close_all(struct server *s)
 {
 	while (s->s_conns != NULL)
 		conn_close(s->s_conns, "shutting down");
+}
+
+/*
+ * Params arenas (max_params_bytes and room for the rewrite: ~200 KiB by
+ * default) are kept for reuse instead of freed: a malloc/free of that
+ * size per request sits at glibc's mmap and trim thresholds and costs
+ * brk/mmap syscalls on the request path.  The daemon has one thread.
+ */
+#define ARENA_CACHE	16
+static struct params	*arena_cache[ARENA_CACHE];
+static size_t		 arena_ncache;
+
+static struct params *
+arena_get(size_t cap)
+{
+	struct params	*p;
+
+	while (arena_ncache > 0) {
+		p = arena_cache[--arena_ncache];
+		if (p->p_cap == cap) {
+			params_reset(p);
+			return (p);
+		}
+		params_free(p);
+	}
+	return (params_new(cap));
+}
+
+static void
+arena_put(struct params *p)
+{
+	if (p == NULL)
+		return;
+	if (arena_ncache < ARENA_CACHE)
+		arena_cache[arena_ncache++] = p;
+	else
+		params_free(p);
 }
 
 /* At most 10 warnings a second for peer-caused trouble (STYLE S8). */
@@ -425,8 +376,10 @@ answer(struct conn *c, const char *status, const char *why)
 	size_t	n;
 	int	len;
 
-	len = snprintf(msg, sizeof(msg), "Status: %s\r\nContent-Type: "
-	    "text/plain\r\n\r\n%s\n", status, status);
+	/* SPEC §5.5: a full queue says when to come back. */
+	len = snprintf(msg, sizeof(msg), "Status: %s\r\n%sContent-Type: "
+	    "text/plain\r\n\r\n%s\n", status, strncmp(status, "503", 3) ==
+	    0 ? "Retry-After: 1\r\n" : "", status);
 	if (c->c_scgi) {
 		/* SCGI answers are the CGI response itself (SPEC §5.4). */
 		memcpy(buf, msg, (size_t)len);
@@ -437,7 +390,8 @@ answer(struct conn *c, const char *status, const char *why)
 	}
 	log_info(c->c_app->a_name, "answer conn=%lu peer=%s status=\"%s\" "
 	    "reason=\"%s\"", c->c_id, c->c_peer, status, why);
-	up_close(c);
+	up_let_go(c);
+	up_cancel(c->c_pool, &c->c_wait);
 	c->c_answered = 1;
 	side_read_on(&c->c_front, 0);
 	evtimer_del(c->c_timer);
@@ -445,6 +399,34 @@ answer(struct conn *c, const char *status, const char *why)
 	evbuffer_add(c->c_front.s_out, buf, n);
 	flush_front(c);
 	return (-1);
+}
+
+/*
+ * FCGI_GET_VALUES with the pool: php-fpm's answer would describe one
+ * php-fpm, not the pool in front of it (SPEC §5.4).
+ */
+static void
+answer_values(struct conn *c)
+{
+	char		 n[24];
+	size_t		 cap = up_pool_capacity(c->c_pool), len, k = 0;
+	uint8_t		 buf[160];
+	const char	*names[] = { "FCGI_MAX_CONNS", "FCGI_MAX_REQS",
+			    "FCGI_MPXS_CONNS" };
+	size_t		 i;
+
+	for (i = 0; i < 3; i++) {
+		/* One request per front connection at a time, for now. */
+		len = (size_t)snprintf(n, sizeof(n), "%zu", i < 2 ? cap : 0);
+		buf[FCGI_HEADER_LEN + k++] = (uint8_t)strlen(names[i]);
+		buf[FCGI_HEADER_LEN + k++] = (uint8_t)len;
+		memcpy(buf + FCGI_HEADER_LEN + k, names[i], strlen(names[i]));
+		k += strlen(names[i]);
+		memcpy(buf + FCGI_HEADER_LEN + k, n, len);
+		k += len;
+	}
+	fcgi_enc_header(buf, FCGI_GET_VALUES_RESULT, 0, (unsigned)k, 0);
+	evbuffer_add(c->c_front.s_out, buf, FCGI_HEADER_LEN + k);
 }
 
 /* Write to the front; close when an answered conn is fully flushed. */
@@ -456,33 +438,35 @@ flush_front(struct conn *c)
 		return (-1);
 	}
 	if (c->c_answered && evbuffer_get_length(c->c_front.s_out) == 0) {
-		conn_close(c, NULL);
+		if (front_input_done(c))
+			conn_close(c, NULL);
+		else
+			linger_start(c);
 		return (-1);
 	}
 	/* Backpressure: resume php-fpm once nginx has caught up. */
-	if (c->c_up.s_fd >= 0 && !c->c_up.s_reading &&
+	if (c->c_upc != NULL && !c->c_upc->u_side.s_reading &&
 	    evbuffer_get_length(c->c_front.s_out) <= WM_LOW) {
-		side_read_on(&c->c_up, 1);
-		if (evbuffer_get_length(c->c_up.s_in) > 0)
+		side_read_on(&c->c_upc->u_side, 1);
+		if (evbuffer_get_length(c->c_upc->u_side.s_in) > 0)
 			return (up_process(c));
 	}
 	return (0);
 }
 
+/* Write to php-fpm; resume the front below the low watermark. */
 static int
 flush_up(struct conn *c)
 {
-	if (c->c_up.s_fd < 0 || c->c_connecting)
+	if (c->c_upc == NULL)
 		return (0);
-	if (side_flush(&c->c_up) < 0) {
-		/* We only write with a request in flight: it is lost. */
-		log_info(c->c_app->a_name, "conn=%lu upstream write: %s",
-		    c->c_id, strerror(errno));
-		conn_close(c, "upstream write error");
+	if (up_flush(c->c_upc) < 0)
+		return (-1);	/* retried or failed: we were told */
+	if (c->c_closing || c->c_upc == NULL)
 		return (-1);
-	}
-	if (!c->c_front.s_reading && !c->c_answered &&
-	    evbuffer_get_length(c->c_up.s_out) <= WM_LOW) {
+	if (!c->c_front.s_reading && !c->c_answered && !c->c_held &&
+	    !c->c_wait.w_queued &&
+	    evbuffer_get_length(c->c_upc->u_side.s_out) <= WM_LOW) {
 		side_read_on(&c->c_front, 1);
 		if (evbuffer_get_length(c->c_front.s_in) > 0)
 			return (front_process(c));
@@ -498,8 +482,16 @@ front_rcb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if ((n = side_fill(&c->c_front)) == -2)
+	CONN_ENTER(c);
+	if (c->c_lingering) {
+		linger_read(c);
+		CONN_LEAVE(c);
 		return;
+	}
+	if ((n = side_fill(&c->c_front)) == -2) {
+		CONN_LEAVE(c);
+		return;
+	}
 	if (n <= 0) {
 		if (n == 0 && c->c_fdec.d_phase == FCGI_PHASE_IDLE &&
 		    c->c_fdec.d_hlen == 0 && evbuffer_get_length(
@@ -509,19 +501,25 @@ front_rcb(evutil_socket_t fd, short ev, void *arg)
 			/* SPEC §5.4: only closing stops php-fpm's work. */
 			conn_close(c, n == 0 ? "front closed mid-request" :
 			    "front connection error");
+		CONN_LEAVE(c);
 		return;
 	}
 	if (c->c_timer_idle && evtimer_pending(c->c_timer, NULL))
 		arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
 	front_process(c);
+	CONN_LEAVE(c);
 }
 
 static void
 front_wcb(evutil_socket_t fd, short ev, void *arg)
 {
+	struct conn	*c = arg;
+
 	(void)fd;
 	(void)ev;
-	flush_front(arg);
+	CONN_ENTER(c);
+	flush_front(c);
+	CONN_LEAVE(c);
 }
 
 /* Decode what the front sent; -1 when the conn was closed or answered. */
@@ -533,6 +531,8 @@ front_process(struct conn *c)
 	enum fcgi_status	 st;
 	size_t			 off, used;
 	char			 why[160];
+	uint8_t			 none = 0;
+	int			 r;
 
 	if (c->c_pp_wait && pp_process(c) < 0)
 		return (-1);
@@ -540,15 +540,31 @@ front_process(struct conn *c)
 		return (0);
 	if (c->c_scgi)
 		return (scgi_front(c));
-	while (!c->c_answered && c->c_front.s_reading &&
-	    evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) > 0 &&
-	    v.iov_len > 0) {
+	while (!c->c_answered && c->c_front.s_reading) {
+		if (evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) < 1) {
+			v.iov_base = &none;
+			v.iov_len = 0;
+		}
+		/* A held BEGIN_REQUEST is decoded even with no new byte. */
+		if (v.iov_len == 0 && !c->c_held)
+			break;
+		c->c_held = 0;
 		for (off = 0;;) {
 			st = fcgi_dec_next(&c->c_fdec, (uint8_t *)v.iov_base +
 			    off, v.iov_len - off, &used, &it);
 			off += used;
 			if (st == FCGI_DEC_MORE)
 				break;
+			if (st == FCGI_DEC_HOLD) {
+				/*
+				 * The web server multiplexes; php-fpm could
+				 * not either.  Its input waits in the socket
+				 * (back-pressure) until END_REQUEST.
+				 */
+				c->c_held = 1;
+				side_read_on(&c->c_front, 0);
+				break;
+			}
 			if (st != FCGI_DEC_OK) {
 				snprintf(why, sizeof(why), "%s (type %s, "
 				    "version %u)", fcgi_strerror(st),
@@ -557,18 +573,24 @@ front_process(struct conn *c)
 				conn_close(c, why);
 				return (-1);
 			}
-			if (item(c, &it) < 0)
+			if ((r = item(c, &it)) < 0)
 				return (-1);
+			if (r > 0)
+				break;	/* queued: the rest waits */
 		}
 		evbuffer_drain(c->c_front.s_in, off);
 		/* Backpressure: php-fpm reads slower than nginx sends. */
-		if (evbuffer_get_length(c->c_up.s_out) > WM_HIGH)
+		if (c->c_upc != NULL &&
+		    evbuffer_get_length(c->c_upc->u_side.s_out) > WM_HIGH)
 			side_read_on(&c->c_front, 0);
 	}
 	return (flush_up(c));
 }
 
-/* One decoded item; -1 when the conn was closed or answered. */
+/*
+ * One decoded item: 0 go on, 1 stop decoding (the request waits in the
+ * queue), -1 when the conn was closed or answered.
+ */
 static int
 item(struct conn *c, const struct fcgi_item *it)
 {
@@ -576,6 +598,14 @@ item(struct conn *c, const struct fcgi_item *it)
 	unsigned	 type = it->i_rec.r_type;
 	size_t		 cap;
 
+	/* With the pool, management records are ours to answer (§5.4). */
+	if (type == FCGI_GET_VALUES && up_pool_capacity(c->c_pool) > 0) {
+		if (it->i_kind == FCGI_ITEM_END) {
+			answer_values(c);
+			return (flush_front(c));
+		}
+		return (0);
+	}
 	switch (it->i_kind) {
 	case FCGI_ITEM_HEADER:
 		if (type == FCGI_BEGIN_REQUEST || type == FCGI_PARAMS)
@@ -586,15 +616,15 @@ item(struct conn *c, const struct fcgi_item *it)
 			conn_close(c, "request aborted before its params");
 			return (-1);
 		}
-		if (c->c_up.s_fd < 0 && up_open(c) < 0)
+		if (c->c_upc == NULL && need_upstream(c) != 0)
 			return (-1);
 		/* Relayed records lose their padding: it carries nothing. */
 		fcgi_enc_header(h, type, it->i_rec.r_id, it->i_rec.r_clen, 0);
-		evbuffer_add(c->c_up.s_out, h, sizeof(h));
+		up_add(c->c_upc, h, sizeof(h));
 		return (0);
 	case FCGI_ITEM_CONTENT:
 		if (type != FCGI_PARAMS) {
-			evbuffer_add(c->c_up.s_out, it->i_data, it->i_len);
+			up_add(c->c_upc, it->i_data, it->i_len);
 			return (0);
 		}
 		if (fcgi_nv_feed(&c->c_nv, c->c_params, it->i_data,
@@ -616,7 +646,7 @@ item(struct conn *c, const struct fcgi_item *it)
 		 */
 		cap = (size_t)c->c_app->a_max_params_bytes * 3 / 2 + 16384;
 		if (c->c_params == NULL &&
-		    (c->c_params = params_new(cap)) == NULL) {
+		    (c->c_params = arena_get(cap)) == NULL) {
 			conn_close(c, "out of memory");
 			return (-1);
 		}
@@ -692,123 +722,151 @@ send_request(struct conn *c)
 	    FCGI_DEC_OK)
 		return (answer(c, ST_431,
 		    "one param larger than a FastCGI record"));
-	if (c->c_up.s_fd < 0 && up_open(c) < 0)
-		return (-1);
-	fcgi_enc_begin(c->c_reqid, c->c_role, c->c_keep ?
-	    FCGI_KEEP_CONN : 0, begin);
-	evbuffer_add(c->c_up.s_out, begin, sizeof(begin));
-	/* Encode straight into the upstream buffer: no extra copy. */
-	if (evbuffer_reserve_space(c->c_up.s_out, (ev_ssize_t)need, &iov,
+	/*
+	 * SPEC §5.4: with the pool every request keeps its upstream
+	 * connection; the web server's flag decides only about its own.
+	 */
+	fcgi_enc_begin(c->c_reqid, c->c_role, c->c_keep ||
+	    up_pool_keepalive(c->c_pool) ? FCGI_KEEP_CONN : 0, begin);
+	/* Encoded once into the carry; binding moves it without a copy. */
+	evbuffer_add(c->c_wait.w_carry, begin, sizeof(begin));
+	if (evbuffer_reserve_space(c->c_wait.w_carry, (ev_ssize_t)need, &iov,
 	    1) != 1 || iov.iov_len < need) {
 		conn_close(c, "out of memory");
 		return (-1);
 	}
 	fcgi_enc_params(c->c_params, c->c_reqid, iov.iov_base, need, &need);
 	iov.iov_len = need;
-	evbuffer_commit_space(c->c_up.s_out, &iov, 1);
-	params_free(c->c_params);
+	evbuffer_commit_space(c->c_wait.w_carry, &iov, 1);
+	arena_put(c->c_params);
 	c->c_params = NULL;
+	c->c_relayed = 0;
+	c->c_wait.w_retried_connect = c->c_wait.w_retried_reuse = 0;
 	/* The body may stall no longer than the idle timeout. */
 	arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
-	return (0);
+	return (need_upstream(c));
 }
 
+/*
+ * The request needs its upstream connection: the one this front holds
+ * (no pool, kept), or one from the pool.  0 bound, 1 queued (stop
+ * reading the front: back-pressure), -1 answered.
+ */
 static int
-up_open(struct conn *c)
+need_upstream(struct conn *c)
 {
-	const struct cfg_addr	*ua = &c->c_app->a_upstream_addr;
-	struct sockaddr_storage	 ss;
-	struct timeval		 tv;
-	int			 len, fd;
+	struct upc	*u;
 
-	len = srv_sockaddr(ua, &ss);
-	fcgi_dec_init(&c->c_udec, FCGI_SIDE_APP);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	c->c_connecting = 0;
-	/*
-	 * A unix socket connects at once or not at all (EAGAIN: php-fpm's
-	 * backlog is full, a 502 as nginx gives); TCP may be in progress.
-	 */
-	if (fd < 0 || (connect(fd, (struct sockaddr *)&ss, (socklen_t)len) <
-	    0 && !(errno == EINPROGRESS && ua->ca_kind == CFG_ADDR_TCP))) {
-		log_warn(c->c_app->a_name, "upstream %s: %s", ua->ca_text,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return (answer(c, ST_502, "upstream unreachable"));
+	if (c->c_upc != NULL) {
+		up_request_start(c->c_upc);
+		up_add_buffer(c->c_upc, c->c_wait.w_carry,
+		    evbuffer_get_length(c->c_wait.w_carry));
+		return (0);
 	}
-	if (side_init(c, &c->c_up, fd, up_rcb, up_wcb) < 0) {
-		if (c->c_up.s_fd < 0)
-			close(fd);
-		return (answer(c, ST_502, "out of memory"));
+	switch (up_acquire(c->c_pool, &c->c_wait, &u)) {
+	case UP_BOUND:
+		c->c_upc = u;
+		return (0);
+	case UP_QUEUED:
+		side_read_on(&c->c_front, 0);
+		return (1);
+	case UP_FAILED:
+		break;
 	}
-	if (errno == EINPROGRESS && ua->ca_kind == CFG_ADDR_TCP) {
-		c->c_connecting = 1;
-		event_add(c->c_up.s_wev, NULL);
-		c->c_up.s_writing = 1;
-		tv.tv_sec = c->c_app->a_connect_timeout_ms / 1000;
-		tv.tv_usec = (c->c_app->a_connect_timeout_ms % 1000) * 1000;
-		evtimer_add(c->c_ctimer, &tv);
-	}
-	return (0);
+	return (answer(c, ST_502, "upstream unreachable"));
 }
 
+/* Give the upstream connection back, mid-request: it is closed. */
 static void
-up_close(struct conn *c)
+up_let_go(struct conn *c)
 {
-	side_free(&c->c_up);
-	evtimer_del(c->c_ctimer);
-	c->c_connecting = 0;
+	if (c->c_upc != NULL) {
+		up_drop(c->c_upc);
+		c->c_upc = NULL;
+	}
 }
 
+/* END_REQUEST came: the connection goes back, or stays with us. */
 static void
-up_wcb(evutil_socket_t fd, short ev, void *arg)
+up_done(struct conn *c)
 {
-	struct conn	*c = arg;
-	int		 err = 0;
-	socklen_t	 len = sizeof(err);
+	struct upc	*u = c->c_upc;
 
-	(void)ev;
-	if (c->c_connecting) {
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err != 0) {
-			log_warn(c->c_app->a_name, "upstream %s: %s",
-			    c->c_app->a_upstream_addr.ca_text, strerror(err));
-			answer(c, ST_502, "upstream unreachable");
-			return;
-		}
-		c->c_connecting = 0;
-		evtimer_del(c->c_ctimer);
+	if (up_pool_capacity(c->c_pool) > 0) {
+		c->c_upc = NULL;
+		up_release(u);
+	} else if (c->c_keep && !c->c_scgi) {
+		/* No pool: php-fpm keeps it because the web server does. */
+		up_request_done(u);
+	} else {
+		c->c_upc = NULL;
+		up_drop(u);
 	}
-	flush_up(c);
 }
 
-static void
-up_rcb(evutil_socket_t fd, short ev, void *arg)
+void
+conn_up_ready(struct conn *c, struct upc *u)
 {
-	struct conn	*c = arg;
-	int		 n;
+	CONN_ENTER(c);
+	c->c_upc = u;
+	if (!c->c_answered && !c->c_held && !c->c_lingering)
+		side_read_on(&c->c_front, 1);
+	if (flush_up(c) == 0 && evbuffer_get_length(c->c_front.s_in) > 0 &&
+	    c->c_front.s_reading)
+		front_process(c);
+	CONN_LEAVE(c);
+}
 
-	(void)fd;
-	(void)ev;
-	if ((n = side_fill(&c->c_up)) == -2)
-		return;
-	if (n > 0) {
-		up_process(c);
-		return;
-	}
-	/* php-fpm closed.  Between requests that is normal. */
-	up_close(c);
-	if (!c->c_scgi && c->c_fdec.d_phase == FCGI_PHASE_IDLE &&
-	    !c->c_answered)
-		return;
-	log_info(c->c_app->a_name, "conn=%lu upstream closed mid-request",
-	    c->c_id);
-	c->c_answered = 1;	/* relay what came, then close */
+void
+conn_up_unbound(struct conn *c)
+{
+	c->c_upc = NULL;
 	side_read_on(&c->c_front, 0);
-	flush_front(c);
+	/* Between requests (no pool, php-fpm closed): read on. */
+	if (c->c_fdec.d_phase == FCGI_PHASE_IDLE && !c->c_scgi &&
+	    !c->c_answered && !c->c_held && !c->c_lingering)
+		side_read_on(&c->c_front, 1);
+}
+
+void
+conn_up_input(struct conn *c, struct upc *u)
+{
+	(void)u;
+	CONN_ENTER(c);
+	up_process(c);
+	CONN_LEAVE(c);
+}
+
+void
+conn_up_drained(struct conn *c, struct upc *u)
+{
+	(void)u;
+	CONN_ENTER(c);
+	flush_up(c);
+	CONN_LEAVE(c);
+}
+
+/*
+ * The upstream side failed.  With a status and nothing relayed yet, the
+ * daemon answers it; otherwise what came is relayed, then the front is
+ * closed (SPEC §5.5).
+ */
+void
+conn_up_failed(struct conn *c, const char *status, const char *why)
+{
+	CONN_ENTER(c);
+	if (status != NULL && !c->c_relayed) {
+		answer(c, status, why);
+	} else {
+		log_info(c->c_app->a_name, "conn=%lu peer=%s %s", c->c_id,
+		    c->c_peer, why);
+		up_let_go(c);
+		up_cancel(c->c_pool, &c->c_wait);
+		c->c_answered = 1;	/* relay what came, then close */
+		side_read_on(&c->c_front, 0);
+		flush_front(c);
+	}
+	CONN_LEAVE(c);
 }
 
 /*
@@ -823,12 +881,13 @@ up_process(struct conn *c)
 	enum fcgi_status	 st;
 	size_t			 off, used;
 	int			 ended = 0;
+	struct upc		*u = c->c_upc;
 
-	while (!ended && c->c_up.s_reading &&
-	    evbuffer_peek(c->c_up.s_in, -1, NULL, &v, 1) > 0 &&
+	while (!ended && u != NULL && u->u_side.s_reading &&
+	    evbuffer_peek(u->u_side.s_in, -1, NULL, &v, 1) > 0 &&
 	    v.iov_len > 0) {
 		for (off = 0;;) {
-			st = fcgi_dec_next(&c->c_udec, (uint8_t *)v.iov_base +
+			st = fcgi_dec_next(&u->u_dec, (uint8_t *)v.iov_base +
 			    off, v.iov_len - off, &used, &it);
 			off += used;
 			if (st == FCGI_DEC_MORE)
@@ -858,20 +917,22 @@ up_process(struct conn *c)
 			}
 		}
 		if (c->c_scgi)
-			evbuffer_drain(c->c_up.s_in, off);
+			evbuffer_drain(u->u_side.s_in, off);
 		else	/* FastCGI: byte for byte, without a copy */
-			evbuffer_remove_buffer(c->c_up.s_in, c->c_front.s_out,
-			    off);
+			evbuffer_remove_buffer(u->u_side.s_in,
+			    c->c_front.s_out, off);
+		c->c_relayed = 1;
 		/* Backpressure: nginx reads slower than php-fpm writes. */
 		if (evbuffer_get_length(c->c_front.s_out) > WM_HIGH)
-			side_read_on(&c->c_up, 0);
+			side_read_on(&u->u_side, 0);
 	}
 	if (ended) {
+		fcgi_dec_init(&u->u_dec, FCGI_SIDE_APP);
+		up_done(c);
 		if (!c->c_keep || c->c_scgi) {
-			/* Without KEEP_CONN the app side closes. */
+			/* The web server did not ask to keep its side. */
 			c->c_answered = 1;
 			side_read_on(&c->c_front, 0);
-			up_close(c);
 		} else {
 			fcgi_dec_request_done(&c->c_fdec);
 			arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
@@ -879,12 +940,58 @@ up_process(struct conn *c)
 	}
 	if (flush_front(c) < 0)
 		return (-1);
-	if (ended && c->c_keep && evbuffer_get_length(c->c_front.s_in) > 0) {
+	if (ended && c->c_keep && (evbuffer_get_length(c->c_front.s_in) > 0 ||
+	    c->c_held)) {
 		/* nginx may have sent the next request already. */
 		side_read_on(&c->c_front, 1);
 		return (front_process(c));
 	}
 	return (0);
+}
+
+/*
+ * Has the front sent everything it will send?  Then closing cannot reset
+ * anything it still writes, and no lingering is needed (nginx's case).
+ */
+static int
+front_input_done(const struct conn *c)
+{
+	if (evbuffer_get_length(c->c_front.s_in) > 0 || c->c_held ||
+	    c->c_pp_wait)
+		return (0);
+	if (c->c_scgi)
+		return (c->c_scgi_state == 2);
+	return (c->c_fdec.d_phase == FCGI_PHASE_DONE && c->c_fdec.d_hlen == 0);
+}
+
+/*
+ * Our answer is out: send FIN, then read and discard what the front
+ * still sends, bounded by LINGER_MS and LINGER_BYTES, before closing.
+ */
+static void
+linger_start(struct conn *c)
+{
+	c->c_lingering = 1;
+	c->c_held = 0;
+	if (shutdown(c->c_front.s_fd, SHUT_WR) < 0) {
+		conn_close(c, NULL);
+		return;
+	}
+	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
+	side_read_on(&c->c_front, 1);
+	arm_timer(c, LINGER_MS, 0);
+}
+
+static void
+linger_read(struct conn *c)
+{
+	int	n = side_fill(&c->c_front);
+
+	if (n == -2)
+		return;
+	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
+	if (n <= 0 || (c->c_linger_bytes += (size_t)n) >= LINGER_BYTES)
+		conn_close(c, NULL);
 }
 
 /* PROXY protocol header first (SPEC §5.3); -1 when the conn was closed. */
@@ -939,7 +1046,7 @@ scgi_front(struct conn *c)
 		if (c->c_sbuf == NULL) {
 			cap = (size_t)c->c_app->a_max_params_bytes;
 			c->c_sbuf = malloc(cap);
-			c->c_params = params_new(cap * 3 / 2 + 16384);
+			c->c_params = arena_get(cap * 3 / 2 + 16384);
 			if (c->c_sbuf == NULL || c->c_params == NULL) {
 				conn_close(c, "out of memory");
 				return (-1);
@@ -973,8 +1080,8 @@ scgi_front(struct conn *c)
 		c->c_keep = 0;
 		fcgi_dec_init(&c->c_fdec, FCGI_SIDE_WEBSERVER);
 		c->c_fdec.d_phase = FCGI_PHASE_BODY;
-		if (send_request(c) < 0)
-			return (-1);
+		if (send_request(c) != 0)
+			return (-1);	/* answered, or queued: */
 	}
 	/* The body, as STDIN records; then the empty STDIN. */
 	while (c->c_scgi_state == 1 && c->c_front.s_reading &&
@@ -985,16 +1092,16 @@ scgi_front(struct conn *c)
 		if (n > SCGI_STDIN_MAX)
 			n = SCGI_STDIN_MAX;
 		fcgi_enc_header(h, FCGI_STDIN, 1, (unsigned)n, 0);
-		evbuffer_add(c->c_up.s_out, h, sizeof(h));
+		up_add(c->c_upc, h, sizeof(h));
 		if (n == 0) {
 			c->c_scgi_state = 2;
 			c->c_fdec.d_phase = FCGI_PHASE_DONE;
 			evtimer_del(c->c_timer);
 			break;
 		}
-		evbuffer_remove_buffer(c->c_front.s_in, c->c_up.s_out, n);
+		up_add_buffer(c->c_upc, c->c_front.s_in, n);
 		c->c_body_left -= n;
-		if (evbuffer_get_length(c->c_up.s_out) > WM_HIGH)
+		if (evbuffer_get_length(c->c_upc->u_side.s_out) > WM_HIGH)
 			side_read_on(&c->c_front, 0);
 	}
 	if (c->c_scgi_state == 2) {

@@ -23,6 +23,7 @@
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/upstream.h"
 
 #define QUIT_DRAIN_SECONDS	30
 #define LISTEN_BACKLOG		511
@@ -177,6 +178,8 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 		    listen(fd, LISTEN_BACKLOG) < 0)
 			goto syserr;
 	}
+	if ((l->l_pool = up_pool_new(s->s_base, g, a)) == NULL)
+		goto syserr;
 	l->l_lev = evconnlistener_new(s->s_base, accept_cb, l,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (l->l_lev == NULL)
@@ -187,12 +190,16 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 	l->l_app = a;
 	l->l_next = s->s_listeners;
 	s->s_listeners = l;
-	log_info(a->a_name, "listening on %s upstream=%s trusted=%zu",
-	    la->ca_text, a->a_upstream_addr.ca_text, a->a_ntrusted);
+	log_info(a->a_name, "listening on %s upstream=%s%s trusted=%zu "
+	    "upstream_max_conns=%ld", la->ca_text, a->a_upstreams[0].ca_text,
+	    a->a_nupstreams > 1 ? ",..." : "", a->a_ntrusted,
+	    a->a_upstream_max_conns);
 	return (0);
 syserr:
 	log_error(a->a_name, "listen %s: %s", la->ca_text, strerror(errno));
 fail:
+	if (l->l_pool != NULL)
+		up_pool_retire(l->l_pool);
 	if (fd >= 0)
 		close(fd);
 	free(l->l_unlink);
@@ -215,6 +222,8 @@ listener_free(struct listener *l)
 		evconnlistener_free(l->l_lev);
 	if (l->l_unlink != NULL)
 		unlink(l->l_unlink);
+	if (l->l_pool != NULL)
+		up_pool_retire(l->l_pool);
 	srv_gen_unref(l->l_gen);
 	free(l->l_unlink);
 	free(l->l_key);
@@ -398,6 +407,16 @@ apply(struct server *s, struct cfg *cfg)
 			continue;
 		}
 		/* Same socket, new policy for new connections. */
+		struct up_pool *np = up_pool_new(s->s_base, g, &cfg->c_apps[i]);
+
+		if (np == NULL) {
+			log_error(l->l_app->a_name, "reload: out of memory, "
+			    "keeping the old upstream pool");
+		} else {
+			/* Kept php-fpm connections close; busy ones finish. */
+			up_pool_retire(l->l_pool);
+			l->l_pool = np;
+		}
 		srv_gen_unref(l->l_gen);
 		l->l_gen = g;
 		srv_gen_ref(g);

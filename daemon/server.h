@@ -25,6 +25,7 @@ struct listener {
 	struct evconnlistener	*l_lev;
 	struct gen		*l_gen;
 	const struct cfg_app	*l_app;
+	struct up_pool		*l_pool;	/* new connections use it */
 	char			*l_key;		/* canonical listen address */
 	char			*l_unlink;	/* unix path we created */
 	size_t			 l_nconns;
@@ -36,6 +37,7 @@ struct listener {
 };
 
 struct conn;
+struct up_pool;
 
 struct server {
 	struct event_base	*s_base;

@@ -47,6 +47,7 @@ void
 fcgi_dec_request_done(struct fcgi_dec *d)
 {
 	d->d_phase = FCGI_PHASE_IDLE;
+	d->d_done_id = d->d_id;
 	d->d_id = 0;
 	d->d_blen = 0;
 }
@@ -59,6 +60,8 @@ fcgi_strerror(enum fcgi_status st)
 		return ("ok");
 	case FCGI_DEC_MORE:
 		return ("need more input");
+	case FCGI_DEC_HOLD:
+		return ("next request held until this one ends");
 	case FCGI_DEC_ERR_VERSION:
 		return ("unsupported FastCGI version");
 	case FCGI_DEC_ERR_TYPE:
@@ -104,11 +107,21 @@ check_webserver(struct fcgi_dec *d)
 	case FCGI_BEGIN_REQUEST:
 		if (r->r_id == FCGI_NULL_REQUEST_ID)
 			return (FCGI_DEC_ERR_ID);
+		/*
+		 * A client that multiplexes although we cannot (HAProxy
+		 * "option mpxs-conns" ignores FCGI_MPXS_CONNS=0) gets what
+		 * php-fpm gives it: the next request is read once this one
+		 * ended.  Only when this one's input is complete, so holding
+		 * can never starve it of its own STDIN.
+		 */
+		if (d->d_phase == FCGI_PHASE_DONE)
+			return (FCGI_DEC_HOLD);
 		if (d->d_phase != FCGI_PHASE_IDLE)
 			return (FCGI_DEC_ERR_SEQUENCE);
 		if (r->r_clen != 8)
 			return (FCGI_DEC_ERR_BEGIN);
 		d->d_id = r->r_id;
+		d->d_done_id = 0;
 		d->d_blen = 0;
 		return (FCGI_DEC_OK);
 	case FCGI_ABORT_REQUEST:
@@ -118,6 +131,17 @@ check_webserver(struct fcgi_dec *d)
 		break;
 	default:
 		return (FCGI_DEC_ERR_TYPE);
+	}
+	/*
+	 * php-fpm may answer before the web server's empty STDIN: Apache
+	 * mod_proxy_fcgi sends it late, even on a kept connection.  php-fpm
+	 * skips it; so do we, and nothing else out of sequence.
+	 */
+	if (d->d_phase == FCGI_PHASE_IDLE && d->d_done_id != 0 &&
+	    r->r_id == d->d_done_id && r->r_clen == 0 &&
+	    (r->r_type == FCGI_STDIN || r->r_type == FCGI_DATA)) {
+		d->d_skip = 1;
+		return (FCGI_DEC_OK);
 	}
 	if (d->d_phase == FCGI_PHASE_IDLE)
 		return (FCGI_DEC_ERR_SEQUENCE);
@@ -185,6 +209,7 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 	for (;;) {
 		switch (d->d_state) {
 		case ST_HDR:
+			/* A held header (FCGI_DEC_HOLD) is whole already. */
 			n = FCGI_HEADER_LEN - d->d_hlen;
 			if (n > len - off)
 				n = len - off;
@@ -211,6 +236,8 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 			d->d_left = d->d_rec.r_clen;
 			d->d_padleft = d->d_rec.r_plen;
 			d->d_state = ST_CONTENT;
+			if (d->d_skip)
+				continue;	/* no content: clen is 0 */
 			out->i_kind = FCGI_ITEM_HEADER;
 			out->i_rec = d->d_rec;
 			return (FCGI_DEC_OK);
@@ -250,6 +277,12 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 			d->d_state = ST_END;
 			continue;
 		case ST_END:
+			if (d->d_skip) {
+				d->d_skip = 0;
+				d->d_state = ST_HDR;
+				d->d_hlen = 0;
+				continue;
+			}
 			out->i_kind = FCGI_ITEM_END;
 			out->i_rec = d->d_rec;
 			end_record(d);

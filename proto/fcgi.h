@@ -24,6 +24,9 @@
 enum fcgi_status {
 	FCGI_DEC_OK,		/* one item decoded into *out */
 	FCGI_DEC_MORE,		/* all input consumed, need more bytes */
+	FCGI_DEC_HOLD,		/* a BEGIN_REQUEST waits for the request in
+				   flight to end: call again after
+				   fcgi_dec_request_done() */
 	FCGI_DEC_ERR_VERSION,	/* version byte != 1 */
 	FCGI_DEC_ERR_TYPE,	/* unknown type, or wrong direction */
 	FCGI_DEC_ERR_ID,	/* request id differs from BEGIN_REQUEST's */
@@ -84,15 +87,22 @@ struct fcgi_dec {
 	size_t		d_blen;
 	uint16_t	d_role;		/* valid once BEGIN_REQUEST ended */
 	uint8_t		d_flags;	/* FCGI_KEEP_CONN */
+	uint16_t	d_done_id;	/* the request that just ended, until
+					   the next BEGIN_REQUEST (0: none) */
+	int		d_skip;		/* this record is consumed silently */
 };
 
 void		fcgi_dec_init(struct fcgi_dec *, enum fcgi_side);
 /*
  * Decode from buf.  Returns FCGI_DEC_OK with one item (*used bytes
  * consumed), FCGI_DEC_MORE when all of buf was consumed without a whole
- * item, or an error (the connection must be closed).  CONTENT items point
- * into buf.  A BEGIN_REQUEST's role and flags are in d_role/d_flags when
- * its END item is returned.
+ * item, FCGI_DEC_HOLD when the next record is a BEGIN_REQUEST while the
+ * request in flight has all its input but no END_REQUEST yet (the header
+ * is kept; stop feeding, call again once the request is done, len may
+ * be 0 then), or an error (the connection must be closed).  CONTENT
+ * items point into buf.  A BEGIN_REQUEST's role and flags are in
+ * d_role/d_flags when its END item is returned.  An empty STDIN or DATA
+ * record of the request that just ended is consumed without an item.
  */
 enum fcgi_status fcgi_dec_next(struct fcgi_dec *, const uint8_t *buf,
 		    size_t len, size_t *used, struct fcgi_item *out);

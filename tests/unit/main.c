@@ -24,6 +24,7 @@ main(void)
 	suite_fcgi();
 	suite_scgi();
 	suite_proxyproto();
+	suite_balance();
 	suite_normalize();
 	suite_config();
 	CU_basic_set_mode(CU_BRM_NORMAL);

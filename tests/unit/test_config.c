@@ -218,7 +218,11 @@ test_config_builtin_default(void)
 	a = cfg_app_find(c, "default");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_STRING_EQUAL(a->a_listen_addr.ca_text, "127.0.0.1:9001");
-	CU_ASSERT_STRING_EQUAL(a->a_upstream, "unix:/run/php/php-fpm.sock");
+	CU_ASSERT_EQUAL_FATAL(a->a_nupstreams, 1);
+	CU_ASSERT_STRING_EQUAL(a->a_upstreams[0].ca_text,
+	    "unix:/run/php/php-fpm.sock");
+	CU_ASSERT_EQUAL(a->a_upstream_max_conns, 0);
+	CU_ASSERT_EQUAL(a->a_balance, CFG_BALANCE_LEAST_CONN);
 	CU_ASSERT_EQUAL(a->a_ntrusted, 2);
 	CU_ASSERT_EQUAL(a->a_max_params_bytes, 131072);
 	CU_ASSERT_EQUAL(a->a_policy.np_drop.nn_n, 1);

@@ -259,6 +259,9 @@ static void b_two_begins(struct bytes *b) { begin(b, 1, 0); begin(b, 1, 0); }
 static void b_begin_after_stdin(struct bytes *b) { begin(b, 1, 0);
     rec(b, 1, FCGI_PARAMS, 1, NULL, 0, 0);
     rec(b, 1, FCGI_STDIN, 1, NULL, 0, 0); begin(b, 2, 0); }
+static void b_begin_in_body(struct bytes *b) { begin(b, 1, 0);
+    rec(b, 1, FCGI_PARAMS, 1, NULL, 0, 0);
+    rec(b, 1, FCGI_STDIN, 1, "x", 1, 0); begin(b, 2, 0); }
 static void b_stdin_after_end(struct bytes *b) { begin(b, 1, 0);
     rec(b, 1, FCGI_PARAMS, 1, NULL, 0, 0);
     rec(b, 1, FCGI_STDIN, 1, NULL, 0, 0);
@@ -296,7 +299,9 @@ static const struct err_case err_cases[] = {
 	{ "STDIN before the empty PARAMS", b_stdin_early,
 	    FCGI_DEC_ERR_SEQUENCE },
 	{ "second BEGIN in flight", b_two_begins, FCGI_DEC_ERR_SEQUENCE },
-	{ "BEGIN before END_REQUEST", b_begin_after_stdin,
+	{ "BEGIN before END_REQUEST is held", b_begin_after_stdin,
+	    FCGI_DEC_HOLD },
+	{ "BEGIN while the body is coming", b_begin_in_body,
 	    FCGI_DEC_ERR_SEQUENCE },
 	{ "STDIN after the empty STDIN", b_stdin_after_end,
 	    FCGI_DEC_ERR_SEQUENCE },
@@ -540,6 +545,152 @@ test_fcgi_keep_conn_second_request(void)
 	CU_ASSERT_EQUAL(d.d_flags, FCGI_KEEP_CONN);
 }
 
+/*
+ * Decode what follows an ended request: d is a decoder on which a request
+ * was answered while its body was still open (Apache's late empty STDIN).
+ * Renders items as in transcript(); ends with "=status".
+ */
+static const char *
+after_done(const struct fcgi_dec *start, const uint8_t *buf, size_t len,
+    size_t cut)
+{
+	static char		 log[1024];
+	struct fcgi_dec		 d = *start;
+	struct fcgi_item	 it;
+	enum fcgi_status	 st = FCGI_DEC_MORE;
+	size_t			 o = 0, off = 0, end, used;
+
+	log[0] = '\0';
+	for (end = cut; off < len || st == FCGI_DEC_OK; end = len) {
+		const uint8_t *piece = guarded_copy(buf + off, end - off);
+
+		for (;;) {
+			st = fcgi_dec_next(&d, piece, end - off, &used, &it);
+			piece += used;
+			off += used;
+			if (st != FCGI_DEC_OK)
+				break;
+			if (it.i_kind == FCGI_ITEM_HEADER)
+				o += (size_t)snprintf(log + o, sizeof(log) - o,
+				    "H%s/%u/%u;", fcgi_type_name(
+				    it.i_rec.r_type), it.i_rec.r_id,
+				    it.i_rec.r_clen);
+		}
+		if (st != FCGI_DEC_MORE || end == len)
+			break;
+	}
+	snprintf(log + o, sizeof(log) - o, "=%s", fcgi_strerror(st));
+	return (log);
+}
+
+/* A decoder whose request 1 was answered before its empty STDIN. */
+static void
+answered_early(struct fcgi_dec *d)
+{
+	struct fcgi_item	it;
+	size_t			used, off = 0;
+
+	B.n = 0;
+	begin(&B, 1, FCGI_KEEP_CONN);
+	rec(&B, 1, FCGI_PARAMS, 1, NULL, 0, 0);
+	rec(&B, 1, FCGI_STDIN, 1, "x", 1, 0);
+	fcgi_dec_init(d, FCGI_SIDE_WEBSERVER);
+	while (fcgi_dec_next(d, B.b + off, B.n - off, &used, &it) ==
+	    FCGI_DEC_OK)
+		off += used;
+	CU_ASSERT_EQUAL(d->d_phase, FCGI_PHASE_BODY);
+	fcgi_dec_request_done(d);	/* END_REQUEST relayed */
+}
+
+static void
+test_fcgi_late_empty_stdin_skipped(void)
+{
+	struct fcgi_dec	d;
+	size_t		cut;
+	const char	*got, *want;
+
+	/* Skipped, with padding, then the next request (Apache reuses 1). */
+	answered_early(&d);
+	B.n = 0;
+	rec(&B, 1, FCGI_STDIN, 1, NULL, 0, 5);
+	rec(&B, 1, FCGI_DATA, 1, NULL, 0, 0);
+	begin(&B, 1, 0);
+	want = "HBEGIN_REQUEST/1/8;=need more input";
+	for (cut = 0; cut <= B.n; cut++) {
+		got = after_done(&d, B.b, B.n, cut);
+		CU_ASSERT_STRING_EQUAL(got, want);
+	}
+	/* Only that: once the next request began, it is out of sequence. */
+	rec(&B, 1, FCGI_STDIN, 1, NULL, 0, 0);
+	CU_ASSERT_STRING_EQUAL(after_done(&d, B.b, B.n, 0),
+	    "HBEGIN_REQUEST/1/8;=record out of sequence");
+	/* A late STDIN with content, or of another request: an error. */
+	B.n = 0;
+	rec(&B, 1, FCGI_STDIN, 1, "y", 1, 0);
+	CU_ASSERT_STRING_EQUAL(after_done(&d, B.b, B.n, 0),
+	    "=record out of sequence");
+	B.n = 0;
+	rec(&B, 1, FCGI_STDIN, 2, NULL, 0, 0);
+	CU_ASSERT_STRING_EQUAL(after_done(&d, B.b, B.n, 0),
+	    "=record out of sequence");
+	B.n = 0;
+	rec(&B, 1, FCGI_PARAMS, 1, NULL, 0, 0);
+	CU_ASSERT_STRING_EQUAL(after_done(&d, B.b, B.n, 0),
+	    "=record out of sequence");
+}
+
+/* HAProxy "option mpxs-conns": the second request waits for the first. */
+static void
+test_fcgi_second_begin_held(void)
+{
+	struct fcgi_dec		 d;
+	struct fcgi_item	 it;
+	size_t			 used, off = 0, cut;
+	enum fcgi_status	 st;
+
+	B.n = 0;
+	begin(&B, 1, FCGI_KEEP_CONN);
+	rec(&B, 1, FCGI_PARAMS, 1, NULL, 0, 0);
+	rec(&B, 1, FCGI_STDIN, 1, NULL, 0, 0);
+	cut = B.n;
+	begin(&B, 2, FCGI_KEEP_CONN);
+	rec(&B, 1, FCGI_PARAMS, 2, NULL, 0, 0);
+	for (size_t split = cut; split <= cut + 8; split++) {
+		fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+		off = 0;
+		while ((st = fcgi_dec_next(&d, B.b + off, split - off, &used,
+		    &it)) == FCGI_DEC_OK)
+			off += used;
+		off += used;
+		if (split < cut + 8) {
+			CU_ASSERT_EQUAL(st, FCGI_DEC_MORE);
+			st = fcgi_dec_next(&d, B.b + off, cut + 8 - off,
+			    &used, &it);
+			off += used;
+		}
+		CU_ASSERT_EQUAL(st, FCGI_DEC_HOLD);
+		CU_ASSERT_EQUAL(off, cut + 8);
+		/* Still held, with or without input. */
+		CU_ASSERT_EQUAL(fcgi_dec_next(&d, B.b + off, 0, &used, &it),
+		    FCGI_DEC_HOLD);
+		CU_ASSERT_EQUAL(fcgi_dec_next(&d, B.b + off, B.n - off,
+		    &used, &it), FCGI_DEC_HOLD);
+		CU_ASSERT_EQUAL(used, 0);
+		fcgi_dec_request_done(&d);
+		st = fcgi_dec_next(&d, B.b + off, 0, &used, &it);
+		CU_ASSERT_EQUAL(st, FCGI_DEC_OK);
+		CU_ASSERT_EQUAL(it.i_kind, FCGI_ITEM_HEADER);
+		CU_ASSERT_EQUAL(it.i_rec.r_type, FCGI_BEGIN_REQUEST);
+		CU_ASSERT_EQUAL(it.i_rec.r_id, 2);
+		while ((st = fcgi_dec_next(&d, B.b + off, B.n - off, &used,
+		    &it)) == FCGI_DEC_OK)
+			off += used;
+		CU_ASSERT_EQUAL(st, FCGI_DEC_MORE);
+		CU_ASSERT_EQUAL(d.d_phase, FCGI_PHASE_BODY);
+		CU_ASSERT_EQUAL(d.d_id, 2);
+	}
+}
+
 void
 suite_fcgi(void)
 {
@@ -563,4 +714,8 @@ suite_fcgi(void)
 	    test_fcgi_response_decodes_as_app);
 	ADD_TEST(s, "fcgi: FCGI_KEEP_CONN allows the next BEGIN after END",
 	    test_fcgi_keep_conn_second_request);
+	ADD_TEST(s, "fcgi: a late empty STDIN of the ended request is skipped",
+	    test_fcgi_late_empty_stdin_skipped);
+	ADD_TEST(s, "fcgi: a second BEGIN waits until the first request ends",
+	    test_fcgi_second_begin_held);
 }

@@ -42,6 +42,7 @@ void	suite_fcgi(void);
 void	suite_config(void);
 void	suite_scgi(void);
 void	suite_proxyproto(void);
+void	suite_balance(void);
 
 #define ADD_TEST(s, desc, fn) do {					\
 	if (CU_add_test((s), (desc), (fn)) == NULL)			\

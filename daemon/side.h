@@ -1,0 +1,43 @@
+/*
+ * One non-blocking socket with its two buffers and its two events, written
+ * the way nginx and HAProxy write: at once when there is something to
+ * send, with EPOLLOUT armed only after a short write.  On a small request
+ * that is half the syscalls of a bufferevent, which always waits for
+ * writability first.  Used for both the front and the upstream side.
+ */
+#ifndef FCN_DAEMON_SIDE_H
+#define FCN_DAEMON_SIDE_H
+
+#include <event2/event.h>
+
+struct evbuffer;
+
+#define SIDE_READ_MAX	(64 * 1024)	/* per read(2) */
+
+struct side {
+	int		 s_fd;		/* -1: none */
+	struct event	*s_rev;		/* EV_READ|EV_PERSIST */
+	struct event	*s_wev;		/* EV_WRITE|EV_PERSIST, after EAGAIN */
+	struct evbuffer	*s_in;
+	struct evbuffer	*s_out;
+	int		 s_reading;	/* s_rev added */
+	int		 s_writing;	/* s_wev added */
+};
+
+/*
+ * Take fd (reading on); the buffers are created once and kept.  -1 on
+ * ENOMEM: fd is then still the caller's unless s_fd was set.
+ */
+int	side_init(struct event_base *, struct side *, int fd,
+	    event_callback_fn rcb, event_callback_fn wcb, void *arg);
+/* Close the socket and drop what it buffered; the buffers stay. */
+void	side_close(struct side *);
+/* side_close and free the buffers. */
+void	side_free(struct side *);
+void	side_read_on(struct side *, int on);
+/* One read(2) into s_in: bytes read, 0 on EOF, -1 on error, -2 EAGAIN. */
+int	side_fill(struct side *);
+/* Write what s_out holds; EPOLLOUT after a short write.  -1: error. */
+int	side_flush(struct side *);
+
+#endif

@@ -1,0 +1,24 @@
+# Overload (SPEC §8): 200 clients at once on a 1 s page, a pool of 4:
+# the served ones get 200, the rest 503 within queue_timeout_ms + 100 ms,
+# never a 502; the same through nginx -> php-fpm directly for contrast.
+. "$HERE/pool.sh"
+start_fpm po 'pm.max_children = 4'
+start_apps "{ name = \"pool\"; listen = \"unix:$T/fcn.sock\";
+	upstream = \"unix:$T/php-po.sock\"; upstream_max_conns = 4;
+	queue_timeout_ms = 1500; }" "$T/fcn.sock"
+load 200 200 "http://127.0.0.1:$ORIGIN/conn.php?s=1" > "$T/o.out"
+ok=$(grep -c '^200 ' "$T/o.out"); busy=$(grep -c '^503 ' "$T/o.out")
+late=$(awk '$1 == 503 && $2 > 1600' "$T/o.out" | wc -l)
+echo "      overload: $ok x 200, $busy x 503 (slowest 503: \
+$(awk '$1 == 503 { if ($2 > m) m = $2 } END { print m + 0 }' "$T/o.out") ms)," \
+    "other: $(grep -v -E '^(200|503) ' "$T/o.out" | wc -l)"
+[ $((ok + busy)) = 200 ] || fail "overload: not only 200/503: \
+$(grep -v -E '^(200|503) ' "$T/o.out" | sort | uniq -c | head -3)"
+[ "$ok" -ge 4 ] || fail "overload: only $ok served"
+[ "$late" = 0 ] || fail "overload: $late answers of 503 after 1600 ms"
+grep -q 'Retry-After' /dev/null || true
+rss=$(awk '/VmHWM/ { print $2 }' "/proc/$(cat "$T/daemon.pid")/status")
+echo "      daemon peak RSS $rss kB"
+[ "$rss" -lt 65536 ] || fail "daemon RSS $rss kB"
+log_has 'queue timeout'
+stop_fpm po

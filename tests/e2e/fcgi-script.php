@@ -1,0 +1,141 @@
+<?php
+/*
+ * A scripted FastCGI client for protocol-edge cases that no web server
+ * sends on demand.  Usage: php fcgi-script.php TARGET STEP...
+ *   begin:ID[:keep]        BEGIN_REQUEST (RESPONDER)
+ *   params:ID:N=V,N=V      one PARAMS record, then the empty PARAMS
+ *   bigparams:ID:BYTES     PARAMS records holding BYTES of one param, sent
+ *                          without waiting (a client still writing)
+ *   stdin:ID[:TEXT]        a STDIN record (empty without TEXT)
+ *   wait:ID                read records until END_REQUEST of ID
+ *   eof                    read until the daemon closes
+ *   sleep:MS
+ * Prints one line per event: "end ID status=... bytes=N first=...",
+ * "eof", "reset", "write error: ...".  SCRIPT_FILENAME comes from $DOC.
+ */
+$target = $argv[1];
+$s = @stream_socket_client($target, $en, $es, 3);
+if (!$s) {
+	echo "connect failed: $es\n";
+	exit(1);
+}
+stream_set_timeout($s, 5);
+$out = [];		/* STDOUT per request id */
+
+function rec($type, $id, $c)
+{
+	return pack("CCnnCC", 1, $type, $id, strlen($c), 0, 0) . $c;
+}
+
+function pairs($kv)
+{
+	$p = "";
+	foreach ($kv as $k => $v) {
+		$p .= (strlen($k) < 128 ? chr(strlen($k)) :
+		    pack("N", strlen($k) | 0x80000000));
+		$p .= (strlen($v) < 128 ? chr(strlen($v)) :
+		    pack("N", strlen($v) | 0x80000000));
+		$p .= $k . $v;
+	}
+	return $p;
+}
+
+function send($s, $bytes)
+{
+	$r = @fwrite($s, $bytes);
+	if ($r === false || $r < strlen($bytes)) {
+		$e = error_get_last();
+		echo "write error: " . ($e ? $e["message"] : "short") . "\n";
+		return false;
+	}
+	return true;
+}
+
+/* One record, or null on EOF / reset. */
+function read_rec($s)
+{
+	$h = "";
+	while (strlen($h) < 8) {
+		$d = @fread($s, 8 - strlen($h));
+		if ($d === false || $d === "")
+			return null;
+		$h .= $d;
+	}
+	$u = unpack("Cv/Ct/nid/nlen/Cpad/Cr", $h);
+	$n = $u["len"] + $u["pad"];
+	$c = "";
+	while (strlen($c) < $n) {
+		$d = @fread($s, $n - strlen($c));
+		if ($d === false || $d === "")
+			return null;
+		$c .= $d;
+	}
+	return [$u["t"], $u["id"], substr($c, 0, $u["len"])];
+}
+
+$doc = getenv("DOC") ?: "/nonexistent";
+foreach (array_slice($argv, 2) as $step) {
+	$a = explode(":", $step, 3);
+	switch ($a[0]) {
+	case "begin":
+		$flags = ($a[2] ?? "") === "keep" ? 1 : 0;
+		send($s, rec(1, (int)$a[1], pack("nCx5", 1, $flags)));
+		break;
+	case "params":
+		$kv = ["SCRIPT_FILENAME" => "$doc/dump.php",
+		    "REQUEST_METHOD" => "GET", "REMOTE_ADDR" => "127.0.0.1",
+		    "SCRIPT_NAME" => "/dump.php"];
+		foreach (array_filter(explode(",", $a[2] ?? "")) as $p) {
+			[$k, $v] = explode("=", $p, 2);
+			$kv[$k] = $v;
+		}
+		send($s, rec(4, (int)$a[1], pairs($kv)) . rec(4, (int)$a[1], ""));
+		break;
+	case "bigparams":
+		$p = pairs(["X_BIG" => str_repeat("a", (int)$a[2])]);
+		$buf = "";
+		foreach (str_split($p, 65000) as $chunk)
+			$buf .= rec(4, (int)$a[1], $chunk);
+		send($s, $buf);
+		break;
+	case "stdin":
+		send($s, rec(5, (int)$a[1], $a[2] ?? ""));
+		break;
+	case "wait":
+		for (;;) {
+			$r = read_rec($s);
+			if ($r === null) {
+				$m = stream_get_meta_data($s);
+				echo $m["timed_out"] ? "timeout\n" : "eof\n";
+				break;
+			}
+			[$t, $id, $c] = $r;
+			if ($t == 6)
+				$out[$id] = ($out[$id] ?? "") . $c;
+			if ($t == 3) {
+				$o = $out[$id] ?? "";
+				preg_match('/^Status: (\d+)/m', $o, $m);
+				$j = json_decode(substr($o, strpos($o,
+				    "\r\n\r\n") + 4), true);
+				printf("end %d status=%s bytes=%d script=%s\n",
+				    $id, $m[1] ?? "200", strlen($o),
+				    $j["SCRIPT_NAME"] ?? "-");
+				unset($out[$id]);
+				if ($id == (int)$a[1])
+					break;
+			}
+		}
+		break;
+	case "eof":
+		$d = @stream_get_contents($s);
+		$m = stream_get_meta_data($s);
+		if ($m["timed_out"])
+			echo "timeout\n";
+		else
+			echo $d === false ? "reset\n" : "eof\n";
+		break;
+	case "sleep":
+		usleep((int)$a[1] * 1000);
+		break;
+	}
+}
