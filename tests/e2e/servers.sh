@@ -8,6 +8,16 @@
 # A case starts two instances of the same server: one wired to the daemon,
 # one wired to php-fpm directly, to compare bytes.
 
+# srv_port: a free port below the kernel's ephemeral range (32768 up),
+# which the load runs' client connections fill on a shared machine.
+srv_port() {
+	local p
+	for p in $(shuf -i 20000-32000 -n 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	return 1
+}
+
 # srv_started NAME PORT PID: record the instance, wait for its port.
 srv_started() {
 	local i
@@ -39,7 +49,7 @@ stop_srv() {	# stop_srv NAME...
 # DocumentRoot $T/www; the directives wire PHP (SetHandler, ProxyPassMatch).
 start_apache() {
 	local d=$T/$1 port m
-	port=$(free_port)
+	port=$(srv_port)
 	mkdir -p "$d"
 	{
 		for m in mpm_event authz_core proxy proxy_fcgi; do
@@ -82,7 +92,7 @@ CONF
 # mod_fastcgi or mod_scgi for .php.
 start_lighttpd() {
 	local d=$T/$1 port
-	port=$(free_port)
+	port=$(srv_port)
 	mkdir -p "$d"
 	cat > "$d/lighttpd.conf" <<CONF
 server.document-root = "$T/www"
@@ -105,7 +115,7 @@ CONF
 # loopback, no admin endpoint, its state kept in $T/NAME.
 start_caddy() {
 	local d=$T/$1 port
-	port=$(free_port)
+	port=$(srv_port)
 	mkdir -p "$d"
 	cat > "$d/Caddyfile" <<CONF
 {
@@ -129,7 +139,7 @@ CONF
 # that one is mode tcp).
 start_haproxy_fcgi() {
 	local d=$T/$1 port
-	port=$(free_port)
+	port=$(srv_port)
 	mkdir -p "$d"
 	cat > "$d/haproxy.cfg" <<CONF
 global
@@ -159,7 +169,7 @@ CONF
 # start_h2o NAME SOCKET: h2o 2.2, .php files by fastcgi.connect to SOCKET.
 start_h2o() {
 	local d=$T/$1 port
-	port=$(free_port)
+	port=$(srv_port)
 	mkdir -p "$d"
 	chown www-data "$d"	# h2o writes its pid file after setuid
 	cat > "$d/h2o.conf" <<CONF
