@@ -308,3 +308,6 @@ CONF
 	PIDS="$PIDS $HAPROXY_PID"
 	sleep 0.3
 }
+
+# Apache, lighttpd, Caddy, HAProxy fcgi-app and h2o as front ends.
+. "$HERE/servers.sh"
