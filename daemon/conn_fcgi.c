@@ -1,0 +1,226 @@
+/*
+ * The FastCGI front (SPEC §5.1): records from the web server decoded as
+ * they come, the params collected for the policy, STDIN/DATA/ABORT and
+ * management records relayed, php-fpm's records relayed back as they are.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "daemon/conn_int.h"
+
+static int	fcgi_input(struct conn *);
+static int	item(struct conn *, const struct fcgi_item *);
+static int	params_done(struct conn *);
+static void	answer_values(struct conn *);
+static size_t	fcgi_answer(struct conn *, const char *, size_t, uint8_t *,
+		    size_t);
+static int	fcgi_input_done(const struct conn *);
+static int	fcgi_idle(const struct conn *);
+
+const struct conn_proto	conn_proto_fcgi = {
+	.cp_name = "fastcgi",
+	.cp_input = fcgi_input,
+	.cp_raw = 1,
+	.cp_answer = fcgi_answer,
+	.cp_input_done = fcgi_input_done,
+	.cp_idle = fcgi_idle,
+};
+
+/* Decode what the web server sent; -1 when the conn stops. */
+static int
+fcgi_input(struct conn *c)
+{
+	struct evbuffer_iovec	 v;
+	struct fcgi_item	 it;
+	enum fcgi_status	 st;
+	size_t			 off, used;
+	char			 why[160];
+	uint8_t			 none = 0;
+	int			 r;
+
+	while (c->c_state < CONN_ANSWERED && c->c_front.s_reading) {
+		if (evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) < 1) {
+			v.iov_base = &none;
+			v.iov_len = 0;
+		}
+		/* A held BEGIN_REQUEST is decoded even with no new byte. */
+		if (v.iov_len == 0 && !c->c_held)
+			break;
+		c->c_held = 0;
+		for (off = 0;;) {
+			st = fcgi_dec_next(&c->c_fdec, (uint8_t *)v.iov_base +
+			    off, v.iov_len - off, &used, &it);
+			off += used;
+			if (st == FCGI_DEC_MORE)
+				break;
+			if (st == FCGI_DEC_HOLD) {
+				/*
+				 * The web server multiplexes; php-fpm could
+				 * not either.  Its input waits in the socket
+				 * (back-pressure) until END_REQUEST.
+				 */
+				c->c_held = 1;
+				side_read_on(&c->c_front, 0);
+				break;
+			}
+			if (st != FCGI_DEC_OK) {
+				snprintf(why, sizeof(why), "%s (type %s, "
+				    "version %u)", fcgi_strerror(st),
+				    fcgi_type_name(c->c_fdec.d_rec.r_type),
+				    c->c_fdec.d_rec.r_version);
+				conn_close(c, why);
+				return (-1);
+			}
+			if ((r = item(c, &it)) < 0)
+				return (-1);
+			if (r > 0)
+				break;	/* queued: the rest waits */
+		}
+		evbuffer_drain(c->c_front.s_in, off);
+		/* Backpressure: php-fpm reads slower than nginx sends. */
+		if (c->c_upc != NULL &&
+		    evbuffer_get_length(c->c_upc->u_side.s_out) > WM_HIGH)
+			side_read_on(&c->c_front, 0);
+	}
+	return (conn_flush_up(c));
+}
+
+/*
+ * One decoded item: 0 go on, 1 stop decoding (the request waits in the
+ * queue), -1 when the conn was closed or answered.
+ */
+static int
+item(struct conn *c, const struct fcgi_item *it)
+{
+	uint8_t		 h[FCGI_HEADER_LEN];
+	unsigned	 type = it->i_rec.r_type;
+	size_t		 cap;
+
+	/* With the pool, management records are ours to answer (§5.4). */
+	if (type == FCGI_GET_VALUES && up_pool_capacity(c->c_pool) > 0) {
+		if (it->i_kind == FCGI_ITEM_END) {
+			answer_values(c);
+			return (conn_flush_front(c));
+		}
+		return (0);
+	}
+	switch (it->i_kind) {
+	case FCGI_ITEM_HEADER:
+		if (type == FCGI_BEGIN_REQUEST || type == FCGI_PARAMS)
+			return (0);
+		if (type == FCGI_ABORT_REQUEST &&
+		    c->c_fdec.d_phase == FCGI_PHASE_PARAMS) {
+			/* php-fpm never saw this request: nothing to relay. */
+			conn_close(c, "request aborted before its params");
+			return (-1);
+		}
+		if (c->c_upc == NULL && req_upstream(c) != 0)
+			return (-1);
+		/* Relayed records lose their padding: it carries nothing. */
+		fcgi_enc_header(h, type, it->i_rec.r_id, it->i_rec.r_clen, 0);
+		up_add(c->c_upc, h, sizeof(h));
+		return (0);
+	case FCGI_ITEM_CONTENT:
+		if (type != FCGI_PARAMS) {
+			up_add(c->c_upc, it->i_data, it->i_len);
+			return (0);
+		}
+		if (fcgi_nv_feed(&c->c_nv, c->c_params, it->i_data,
+		    it->i_len) != FCGI_DEC_MORE)
+			return (conn_answer(c, ST_431,
+			    "params over max_params_bytes"));
+		return (0);
+	case FCGI_ITEM_END:
+		break;
+	}
+	if (type == FCGI_BEGIN_REQUEST) {
+		c->c_reqid = c->c_fdec.d_id;
+		c->c_role = c->c_fdec.d_role;
+		c->c_keep = (c->c_fdec.d_flags & FCGI_KEEP_CONN) != 0;
+		/*
+		 * The request's bytes plus room for what the policy writes
+		 * (joined headers, REALIP_*, prefixes).  Freed once the params
+		 * are sent, so an idle kept-alive connection holds no arena.
+		 */
+		cap = (size_t)c->c_app->a_max_params_bytes * 3 / 2 + 16384;
+		if (c->c_params == NULL &&
+		    (c->c_params = req_arena_get(cap)) == NULL) {
+			conn_close(c, "out of memory");
+			return (-1);
+		}
+		params_reset(c->c_params);
+		fcgi_nv_init(&c->c_nv, (size_t)c->c_app->a_max_params_bytes);
+		conn_arm_timer(c, c->c_app->a_params_timeout_ms, 0);
+	} else if (type == FCGI_PARAMS && it->i_rec.r_clen == 0) {
+		return (params_done(c));
+	} else if (type == FCGI_STDIN && it->i_rec.r_clen == 0) {
+		/* The whole request is in; php-fpm may take its time. */
+		evtimer_del(c->c_timer);
+		c->c_timer_idle = 0;
+	}
+	return (0);
+}
+
+/* The empty PARAMS record: run the policy and send the request on. */
+static int
+params_done(struct conn *c)
+{
+	if (fcgi_nv_finish(&c->c_nv) != FCGI_DEC_OK) {
+		conn_close(c, fcgi_strerror(FCGI_DEC_ERR_PAIR));
+		return (-1);
+	}
+	return (req_send(c));
+}
+
+/*
+ * FCGI_GET_VALUES with the pool: php-fpm's answer would describe one
+ * php-fpm, not the pool in front of it (SPEC §5.4).
+ */
+static void
+answer_values(struct conn *c)
+{
+	char		 n[24];
+	size_t		 cap = up_pool_capacity(c->c_pool), len, k = 0;
+	uint8_t		 buf[160];
+	const char	*names[] = { "FCGI_MAX_CONNS", "FCGI_MAX_REQS",
+			    "FCGI_MPXS_CONNS" };
+	size_t		 i;
+
+	for (i = 0; i < 3; i++) {
+		/* One request per front connection at a time, for now. */
+		len = (size_t)snprintf(n, sizeof(n), "%zu", i < 2 ? cap : 0);
+		buf[FCGI_HEADER_LEN + k++] = (uint8_t)strlen(names[i]);
+		buf[FCGI_HEADER_LEN + k++] = (uint8_t)len;
+		memcpy(buf + FCGI_HEADER_LEN + k, names[i], strlen(names[i]));
+		k += strlen(names[i]);
+		memcpy(buf + FCGI_HEADER_LEN + k, n, len);
+		k += len;
+	}
+	fcgi_enc_header(buf, FCGI_GET_VALUES_RESULT, 0, (unsigned)k, 0);
+	evbuffer_add(c->c_front.s_out, buf, FCGI_HEADER_LEN + k);
+}
+
+/* STDOUT with the CGI response, the empty STDOUT, END_REQUEST. */
+static size_t
+fcgi_answer(struct conn *c, const char *msg, size_t len, uint8_t *buf,
+    size_t cap)
+{
+	return (fcgi_enc_response(c->c_reqid ? c->c_reqid : 1, msg, len, buf,
+	    cap));
+}
+
+/* The empty STDIN came and nothing more is buffered or held. */
+static int
+fcgi_input_done(const struct conn *c)
+{
+	return (c->c_fdec.d_phase == FCGI_PHASE_DONE && c->c_fdec.d_hlen == 0);
+}
+
+static int
+fcgi_idle(const struct conn *c)
+{
+	return (c->c_fdec.d_phase == FCGI_PHASE_IDLE && c->c_fdec.d_hlen == 0);
+}

@@ -1,0 +1,147 @@
+/*
+ * The front connection's insides, shared by conn.c (protocol-blind: I/O,
+ * back-pressure, timers, PROXY header, answers, close), its protocols
+ * (conn_fcgi.c, conn_scgi.c: picked once, at accept) and request.c (the
+ * policy hand-off).  Nothing outside those files includes this.
+ *
+ * Ownership (STYLE S9): struct conn owns its front socket, its params
+ * arena, its place in the upstream queue, the upstream connection lent to
+ * its request, and its references to the listener, config generation and
+ * pool.  conn_close() only marks it; the outermost callback running on it
+ * frees it on its way out (CONN_ENTER/CONN_LEAVE), so no function ever
+ * runs on a freed conn, and -1 means "stop", never "memory is gone".
+ */
+#ifndef FCN_DAEMON_CONN_INT_H
+#define FCN_DAEMON_CONN_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "daemon/side.h"
+#include "daemon/upstream.h"
+#include "proto/fcgi.h"
+#include "proto/params.h"
+#include "proto/proxyproto.h"
+#include "proto/scgi.h"
+
+/*
+ * Per direction, at most WM_HIGH bytes wait to be written before we stop
+ * reading the other side; reading resumes below WM_LOW.  With the params
+ * arena (given back once the params are sent) a connection stays well
+ * under SPEC §5.5's 256 KiB.
+ */
+#define WM_HIGH		(64 * 1024)
+#define WM_LOW		(16 * 1024)
+#define ST_400		"400 Bad Request"
+#define ST_403		"403 Forbidden"
+#define ST_431		"431 Request Header Fields Too Large"
+#define ST_502		"502 Bad Gateway"
+#define ST_503		"503 Service Unavailable"
+
+/*
+ * Where the front connection is.  One state instead of a set of flags
+ * (HAProxy's enum fcgi_conn_st); the request's own progress (params,
+ * body) is the protocol decoder's.
+ */
+enum conn_state {
+	CONN_PREAMBLE,	/* PROXY protocol header still to come (§5.3) */
+	CONN_ACTIVE,	/* reading requests, relaying answers */
+	CONN_ANSWERED,	/* last bytes going out; then close or linger */
+	CONN_LINGER,	/* write side shut, draining what the front sends */
+	CONN_CLOSING,	/* conn_close() called: freed when callbacks leave */
+};
+
+struct conn;
+struct fcgi_item;
+
+/* A front protocol: picked once, at accept (relayd's one read callback). */
+struct conn_proto {
+	const char	*cp_name;
+	/* Decode what the front sent; -1 when the conn stops. */
+	int		(*cp_input)(struct conn *);
+	/* php-fpm's records go to the front byte for byte. */
+	int		 cp_raw;
+	/* Not raw: one content item of php-fpm's answer. */
+	void		(*cp_content)(struct conn *, const struct fcgi_item *);
+	/* Our own answer (CGI response text) as the front expects it. */
+	size_t		(*cp_answer)(struct conn *, const char *, size_t,
+			    uint8_t *, size_t);
+	/* Has the front sent all it will send?  (No lingering needed.) */
+	int		(*cp_input_done)(const struct conn *);
+	/* Between requests: a close is clean, a php-fpm close is normal. */
+	int		(*cp_idle)(const struct conn *);
+};
+
+extern const struct conn_proto	conn_proto_fcgi;
+extern const struct conn_proto	conn_proto_scgi;
+
+struct conn {
+	struct conn		*c_next;	/* server's list */
+	struct conn		**c_prevp;
+	struct listener		*c_l;
+	const struct cfg_app	*c_app;
+	struct gen		*c_gen;
+	const struct conn_proto	*c_proto;
+	enum conn_state		 c_state;
+	struct side		 c_front;
+	struct up_pool		*c_pool;
+	struct upc		*c_upc;		/* lent for the request */
+	struct up_wait		 c_wait;	/* our place in its queue */
+	unsigned long		 c_id;
+	char			 c_peer[64];
+	struct fcgi_dec		 c_fdec;	/* what the web server sends */
+	struct fcgi_nv		 c_nv;
+	struct params		*c_params;	/* only while reading params */
+	struct event		*c_timer;	/* one timer, see conn_arm_timer */
+	int			 c_timer_idle;	/* c_timer is the idle one */
+	int			 c_depth;	/* callbacks running on it */
+	int			 c_relayed;	/* response bytes went out */
+	unsigned		 c_reqid;
+	unsigned		 c_role;
+	int			 c_keep;	/* FCGI_KEEP_CONN */
+	int			 c_held;	/* a second BEGIN_REQUEST waits */
+	struct scgi_dec		 c_sdec;
+	uint8_t			*c_sbuf;	/* SCGI header, while reading it */
+	uint64_t		 c_body_left;	/* SCGI body bytes to come */
+	struct pp_dec		 c_ppdec;
+	int			 c_pp_have;	/* an address was announced */
+	struct pp_result	 c_pp;
+	size_t			 c_linger_bytes;
+	unsigned long		 c_requests;
+};
+
+/* Every callback that may close the conn brackets its work in these. */
+#define CONN_ENTER(c)	((c)->c_depth++)
+#define CONN_LEAVE(c) do {						\
+	if (--(c)->c_depth == 0 && (c)->c_state == CONN_CLOSING)	\
+		conn_free(c);						\
+} while (0)
+
+/* conn.c */
+void	conn_close(struct conn *, const char *reason);
+void	conn_free(struct conn *);
+void	conn_arm_timer(struct conn *, long ms, int idle);
+/* The daemon answers (400, 403, 431, 502, 503), then closes.  -1. */
+int	conn_answer(struct conn *, const char *status, const char *why);
+int	conn_flush_front(struct conn *);
+int	conn_flush_up(struct conn *);
+/* php-fpm's END_REQUEST came: give back or keep its connection. */
+void	conn_up_done(struct conn *);
+/* Mid-request: the upstream connection is closed. */
+void	conn_up_let_go(struct conn *);
+/* Response bytes waiting in the upstream connection: relay them. */
+int	conn_up_process(struct conn *);
+
+/* request.c */
+/* Params complete: PROXY params, policy, BEGIN and params upstream.
+   0 sent, 1 queued (stop reading), -1 answered or closed. */
+int	req_send(struct conn *);
+/* The request needs its upstream connection: 0, 1 queued, -1. */
+int	req_upstream(struct conn *);
+struct params *req_arena_get(size_t cap);
+void	req_arena_put(struct params *);
+
+#endif
