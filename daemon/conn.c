@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,22 @@ static int	pp_process(struct conn *);
 static int	front_input_done(const struct conn *);
 static void	linger_start(struct conn *);
 static void	linger_read(struct conn *);
+
+void
+conn_log(const struct conn *c, int level, const char *what, const char *fmt,
+    ...)
+{
+	char	detail[640];
+	va_list	ap;
+
+	if (level > log_level_cur)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	log_msg(level, c->c_app->a_name, "%s conn=%lu peer=%s%s%s", what,
+	    c->c_id, c->c_peer, detail[0] ? " " : "", detail);
+}
 
 /* Our last bytes are going out (unless the conn is already closing). */
 static void
@@ -149,8 +166,7 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	    CONN_ACTIVE;
 	conn_arm_timer(c, c->c_state == CONN_PREAMBLE ? PP_TIMEOUT_MS : c->c_app->a_params_timeout_ms,
 	    0);
-	log_debug(c->c_app->a_name, "accept conn=%lu peer=%s", c->c_id,
-	    c->c_peer);
+	conn_log(c, LOG_LVL_DEBUG, "accept", "proto=%s", c->c_proto->cp_name);
 }
 
 /*
@@ -164,12 +180,11 @@ conn_close(struct conn *c, const char *reason)
 		return;
 	c->c_state = CONN_CLOSING;
 	if (reason != NULL)
-		log_info(c->c_app->a_name, "close conn=%lu peer=%s "
-		    "requests=%lu reason=\"%s\"", c->c_id, c->c_peer,
+		conn_log(c, LOG_LVL_INFO, "close", "requests=%lu reason=\"%s\"",
 		    c->c_requests, reason);
 	else
-		log_debug(c->c_app->a_name, "close conn=%lu peer=%s "
-		    "requests=%lu", c->c_id, c->c_peer, c->c_requests);
+		conn_log(c, LOG_LVL_DEBUG, "close", "requests=%lu",
+		    c->c_requests);
 	if (c->c_depth == 0)
 		conn_free(c);
 }
@@ -219,8 +234,8 @@ conn_answer(struct conn *c, const char *status, const char *why)
 	    "text/plain\r\n\r\n%s\n", status, strncmp(status, "503", 3) ==
 	    0 ? "Retry-After: 1\r\n" : "", status);
 	n = c->c_proto->cp_answer(c, msg, (size_t)len, buf, sizeof(buf));
-	log_info(c->c_app->a_name, "answer conn=%lu peer=%s status=\"%s\" "
-	    "reason=\"%s\"", c->c_id, c->c_peer, status, why);
+	conn_log(c, LOG_LVL_INFO, "answer", "status=\"%s\" reason=\"%s\"",
+	    status, why);
 	conn_up_let_go(c);
 	up_cancel(c->c_pool, &c->c_wait);
 	answered(c);
@@ -417,8 +432,7 @@ conn_up_failed(struct conn *c, const char *status, const char *why)
 	if (status != NULL && !c->c_relayed) {
 		conn_answer(c, status, why);
 	} else {
-		log_info(c->c_app->a_name, "conn=%lu peer=%s %s", c->c_id,
-		    c->c_peer, why);
+		conn_log(c, LOG_LVL_INFO, why, "%s", "");
 		conn_up_let_go(c);
 		up_cancel(c->c_pool, &c->c_wait);
 		answered(c);	/* relay what came, then close */
@@ -452,8 +466,8 @@ conn_up_process(struct conn *c)
 			if (st == FCGI_DEC_MORE)
 				break;
 			if (st != FCGI_DEC_OK) {
-				log_warn(c->c_app->a_name, "conn=%lu upstream "
-				    "sent bad FastCGI: %s", c->c_id,
+				conn_log(c, LOG_LVL_WARN, "upstream sent bad "
+				    "FastCGI", "error=\"%s\"",
 				    fcgi_strerror(st));
 				conn_close(c, "bad FastCGI from upstream");
 				return (-1);

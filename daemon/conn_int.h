@@ -121,6 +121,12 @@ struct conn {
 } while (0)
 
 /* conn.c */
+/*
+ * One log line about c: "WHAT conn=N peer=P DETAIL" (nginx adds the
+ * client to every line it logs).  Nothing is formatted below the level.
+ */
+void	conn_log(const struct conn *, int level, const char *what,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	conn_close(struct conn *, const char *reason);
 void	conn_free(struct conn *);
 void	conn_arm_timer(struct conn *, long ms, int idle);

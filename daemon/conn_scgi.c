@@ -123,7 +123,7 @@ log_stderr(struct conn *c, const uint8_t *p, size_t len)
 	for (i = 0; i < n; i++)
 		line[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
 	line[n] = '\0';
-	log_warn(c->c_app->a_name, "conn=%lu php stderr: %s%s", c->c_id, line,
+	conn_log(c, LOG_LVL_WARN, "php stderr", "%s%s", line,
 	    len > n ? "..." : "");
 }
 

@@ -13,7 +13,7 @@ b=$(curl -s "http://127.0.0.1:$DIRECT/big.php?n=5242880" | md5sum)
 r=$(curl -s "http://127.0.0.1:$SCGI/stderr.php")
 [ "$r" = ok ] || fail "stderr.php over SCGI: $r"
 sleep 0.1
-log_has 'php stderr: PHP message: hello from php stderr'
+log_has 'php stderr conn=[0-9]* peer=[^ ]* PHP message: hello from php stderr'
 # Streaming, not buffering: 50 MiB down over SCGI keeps the daemon small.
 n=$(curl -s "http://127.0.0.1:$SCGI/big.php?n=52428800" | wc -c)
 [ "$n" = 52428800 ] || fail "50 MiB SCGI response: $n bytes"
