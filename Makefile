@@ -166,6 +166,7 @@ install: $(BIN)
 	    $(DESTDIR)$(MANDIR)/man5/fcgi-normalizer.conf.5
 	install -d -m 755 $(DESTDIR)$(DOCDIR)/examples/nginx
 	install -m 644 packaging/examples/*.conf packaging/examples/*.txt \
+	    packaging/examples/*.yml \
 	    packaging/systemd/fcgi-normalizer.socket $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 packaging/examples/nginx/*.conf \
 	    $(DESTDIR)$(DOCDIR)/examples/nginx/

@@ -171,23 +171,30 @@ static unsigned long long ago(uint64_t then, time_t now);
 void
 status_query(const char *qs, size_t len, enum status_format *fmt, int *full)
 {
-	const char	*p, *end = qs + len, *amp;
+	const char	*p, *end = qs + len, *amp, *eq;
 	size_t		 n;
+	int		 json = 0, om = 0;
 
-	*fmt = STATUS_TEXT;
 	*full = 0;
-	/* As php-fpm: words joined by '&'; the last format word wins. */
+	/*
+	 * As php-fpm reads $_GET: keys joined by '&', any value ignored
+	 * ("openmetrics=" is what Prometheus' params: sends), and json
+	 * wins over openmetrics whatever the order.
+	 */
 	for (p = qs; p < end; p = amp + 1) {
 		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
 			amp = end;
-		n = (size_t)(amp - p);
+		if ((eq = memchr(p, '=', (size_t)(amp - p))) == NULL)
+			eq = amp;
+		n = (size_t)(eq - p);
 		if (n == 4 && memcmp(p, "json", 4) == 0)
-			*fmt = STATUS_JSON;
+			json = 1;
 		else if (n == 11 && memcmp(p, "openmetrics", 11) == 0)
-			*fmt = STATUS_OPENMETRICS;
+			om = 1;
 		else if (n == 4 && memcmp(p, "full", 4) == 0)
 			*full = 1;
 	}
+	*fmt = json ? STATUS_JSON : om ? STATUS_OPENMETRICS : STATUS_TEXT;
 }
 
 const char *
@@ -453,7 +460,7 @@ prom_upstreams(struct evbuffer *out, const char *app,
 		    "Connections to this server that failed.", FIG_COUNTER },
 	};
 	const struct status_upstream	*u;
-	unsigned long long		 v = 0;
+	unsigned long long		 v;
 	size_t				 f, i;
 
 	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
@@ -461,11 +468,21 @@ prom_upstreams(struct evbuffer *out, const char *app,
 		for (i = 0; i < sl->sl_nup; i++) {
 			u = &sl->sl_up[i];
 			switch (f) {
-			case 0: v = u->su_up != 0; break;
-			case 1: v = u->su_busy; break;
-			case 2: v = u->su_idle; break;
-			case 3: v = u->su_connects; break;
-			case 4: v = u->su_connect_fails; break;
+			case 0:
+				v = u->su_up != 0;
+				break;
+			case 1:
+				v = u->su_busy;
+				break;
+			case 2:
+				v = u->su_idle;
+				break;
+			case 3:
+				v = u->su_connects;
+				break;
+			default:
+				v = u->su_connect_fails;
+				break;
 			}
 			evbuffer_add_printf(out, PREFIX "%s{app=\"",
 			    fams[f].metric);
@@ -499,7 +516,7 @@ prom_peers(struct evbuffer *out, const char *app, const struct peertab *pt)
 	};
 	const struct peertab_row	*rows[PEERTAB_ROWS], *r;
 	char				 net[CIDR_STRLEN];
-	unsigned long long		 v = 1;
+	unsigned long long		 v;
 	size_t				 f, i, n;
 
 	n = peertab_sorted(pt, rows, PEERTAB_ROWS);
@@ -513,10 +530,16 @@ prom_peers(struct evbuffer *out, const char *app, const struct peertab *pt)
 			add_label(out, app);
 			evbuffer_add_printf(out, "\",net=\"%s\"", net);
 			switch (f) {
-			case 0: v = r->pr_count; break;
-			case 1: v = r->pr_clean; break;
-			case 2: v = r->pr_last; break;
-			case 3:
+			case 0:
+				v = r->pr_count;
+				break;
+			case 1:
+				v = r->pr_clean;
+				break;
+			case 2:
+				v = r->pr_last;
+				break;
+			default:
 				v = 1;
 				evbuffer_add_printf(out, ",headers=\"%s%s\","
 				    "load_balancer=\"%s\"", r->pr_names,

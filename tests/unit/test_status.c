@@ -108,25 +108,35 @@ render(enum status_format fmt, int full, const char **ct)
 	return (page);
 }
 
-/*
- * Write text to DIR/name and run "pre PATH post" through the shell; its
- * output goes to out.  Returns the exit code, or -1 when it did not exit.
- */
-static int
-run_on(const char *name, const char *text, const char *pre,
-    const char *post, char *out, size_t outcap)
+/* Write text to DIR/name (kept there: the README samples come from it). */
+static const char *
+save(const char *name, const char *text)
 {
-	char	path[256], line[1024];
-	FILE	*f;
-	size_t	n;
-	int	st;
+	static char	path[256];
+	FILE		*f;
 
 	snprintf(path, sizeof(path), "%s/%s", tmp_dir(), name);
 	if ((f = fopen(path, "w")) == NULL)
 		abort();
 	fputs(text, f);
 	fclose(f);
-	snprintf(line, sizeof(line), "%s%s%s", pre, path, post);
+	return (path);
+}
+
+/*
+ * Save text as DIR/name and run "pre PATH post" through the shell; its
+ * output goes to out.  Returns the exit code, or -1 when it did not exit.
+ */
+static int
+run_on(const char *name, const char *text, const char *pre,
+    const char *post, char *out, size_t outcap)
+{
+	char	line[1024];
+	FILE	*f;
+	size_t	n;
+	int	st;
+
+	snprintf(line, sizeof(line), "%s%s%s", pre, save(name, text), post);
 	if ((f = popen(line, "r")) == NULL)
 		abort();
 	n = fread(out, 1, outcap - 1, f);
@@ -174,8 +184,15 @@ static const struct query_case query_cases[] = {
 	{ "jsonp", STATUS_TEXT, 0 },
 	{ "fulll", STATUS_TEXT, 0 },
 	{ "JSON", STATUS_TEXT, 0 },
-	{ "json=1", STATUS_TEXT, 0 },
+	{ "json=1", STATUS_JSON, 0 },
+	{ "openmetrics=", STATUS_OPENMETRICS, 0 },
+	{ "openmetrics=&full=yes", STATUS_OPENMETRICS, 1 },
+	{ "json&openmetrics", STATUS_JSON, 0 },
+	{ "=json", STATUS_TEXT, 0 },
+	{ "full=", STATUS_TEXT, 1 },
 	{ "js", STATUS_TEXT, 0 },
+	{ "jso", STATUS_TEXT, 0 },
+	{ "openmetric", STATUS_TEXT, 0 },
 };
 
 static void
@@ -358,6 +375,7 @@ test_status_full(void)
 	CU_ASSERT_PTR_NULL(strstr(page, "upstream:"));
 	CU_ASSERT_PTR_NULL(strstr(page, "untrusted peer:"));
 	page = render(STATUS_TEXT, 1, NULL);
+	save("status-sample-full.txt", page);
 	expect_line(page, "upstream:              "
 	    "unix:/run/php/php8.2-fpm.sock");
 	expect_line(page, "state:                 down");
