@@ -26,9 +26,9 @@
 struct peertab_row {
 	struct cidr	pr_net;		/* the peer folded to its network */
 	uint64_t	pr_count;	/* requests with forwarded params */
-	uint64_t	pr_xff;		/* ... of which carried X-Forwarded-For */
+	uint64_t	pr_xff;		/* ... of which with X-Forwarded-For */
 	uint64_t	pr_clean;	/* requests without forwarded params */
-	uint64_t	pr_last;	/* last request with them: caller's clock */
+	uint64_t	pr_last;	/* last one with them, caller's clock */
 	uint64_t	pr_seq;		/* table-wide order of that request */
 	/*
 	 * The forwarded param names seen, comma-separated, each once, in

@@ -159,10 +159,11 @@ promtool(const char *name, const char *text, char *out, size_t outcap)
 	return (rc);
 }
 
-#define PHP_JSON	"php -r '$j = json_decode(file_get_contents($argv[1]), " \
-			"true, 64, JSON_THROW_ON_ERROR); echo $j[\"app\"], \" \"," \
-			" count($j), \" \", count($j[\"upstreams\"] ?? []), \" \"," \
-			" count($j[\"untrusted peers\"] ?? []);' ", " 2>&1"
+/* PHP decodes the file strictly and prints "APP KEYS UPSTREAMS PEERS". */
+#define PHP_JSON	"php -r '$j = json_decode(file_get_contents(" \
+	"$argv[1]), true, 64, JSON_THROW_ON_ERROR); echo $j[\"app\"], " \
+	"\" \", count($j), \" \", count($j[\"upstreams\"] ?? []), \" \", " \
+	"count($j[\"untrusted peers\"] ?? []);' ", " 2>&1"
 
 struct query_case {
 	const char		*qs;
