@@ -35,19 +35,20 @@ FINAL_LDFLAGS	+= $(LDFLAGS)
 
 PROTO_SRC	= proto/params.c proto/addr.c proto/cidr.c proto/fwd.c \
 		  proto/scgi.c proto/proxyproto.c \
-		  proto/normalize.c proto/fcgi.c proto/balance.c
+		  proto/normalize.c proto/fcgi.c proto/balance.c proto/peertab.c
 CONFIG_SRC	= config/config.c config/cfgfile.c config/cfgkey.c \
 		  config/cfgapp.c config/cfgcidr.c
 DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c \
 		  daemon/side.c daemon/upstream.c daemon/conn_fcgi.c \
 		  daemon/conn_scgi.c daemon/request.c daemon/explain.c \
-		  daemon/listener.c
+		  daemon/listener.c daemon/status.c
 UNIT_SRC	= tests/unit/main.c tests/unit/util.c tests/unit/test_params.c \
 		  tests/unit/test_addr.c tests/unit/test_cidr.c \
 		  tests/unit/test_fwd.c tests/unit/test_normalize.c \
 		  tests/unit/test_fcgi.c tests/unit/test_config.c \
 		  tests/unit/test_scgi.c tests/unit/test_proxyproto.c \
-		  tests/unit/test_balance.c
+		  tests/unit/test_balance.c tests/unit/test_peertab.c \
+		  tests/unit/test_status.c
 
 PROTO_OBJ	= $(PROTO_SRC:%.c=$(BUILD)/%.o)
 CONFIG_OBJ	= $(CONFIG_SRC:%.c=$(BUILD)/%.o)
@@ -89,8 +90,13 @@ $(BIN): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBPROTO)
 	$(CC) $(FINAL_CFLAGS) -o $@ $(DAEMON_OBJ) $(LIBCONFIG) $(LIBPROTO) \
 	    $(FINAL_LDFLAGS) $(PKG_LIBS)
 
-$(UNIT_BIN): $(UNIT_OBJ) $(LIBCONFIG) $(LIBPROTO)
-	$(CC) $(FINAL_CFLAGS) -o $@ $(UNIT_OBJ) $(LIBCONFIG) $(LIBPROTO) \
+# The unit binary links the daemon objects it tests (daemon/status.o renders
+# from plain structs; it needs no event loop).
+UNIT_DAEMON_OBJ	= $(BUILD)/daemon/status.o
+
+$(UNIT_BIN): $(UNIT_OBJ) $(UNIT_DAEMON_OBJ) $(LIBCONFIG) $(LIBPROTO)
+	$(CC) $(FINAL_CFLAGS) -o $@ $(UNIT_OBJ) $(UNIT_DAEMON_OBJ) \
+	    $(LIBCONFIG) $(LIBPROTO) \
 	    $(FINAL_LDFLAGS) $(PKG_LIBS) -lcunit
 
 # Installs what a fresh Debian 12 machine lacks (root only), then builds
@@ -162,6 +168,7 @@ install: $(BIN)
 	    $(DESTDIR)$(MANDIR)/man5/fcgi-normalizer.conf.5
 	install -d -m 755 $(DESTDIR)$(DOCDIR)/examples/nginx
 	install -m 644 packaging/examples/*.conf packaging/examples/*.txt \
+	    packaging/examples/*.yml \
 	    packaging/systemd/fcgi-normalizer.socket $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 packaging/examples/nginx/*.conf \
 	    $(DESTDIR)$(DOCDIR)/examples/nginx/

@@ -43,7 +43,11 @@ struct status_app {
 	/* The status and ping pages themselves (counted apart). */
 	unsigned long	sa_status_requests;
 	unsigned long	sa_status_403;
-	/* Untrusted peers that sent forwarded params (the "full" view). */
+	/*
+	 * Untrusted peers that sent forwarded params (the "full" view),
+	 * noted with wall-clock seconds: the clock of status_render()'s
+	 * now, which shows "last seen" as seconds ago and as a timestamp.
+	 */
 	struct peertab	sa_peers;
 };
 
@@ -82,7 +86,9 @@ enum status_format {
 
 /*
  * Read a status QUERY_STRING as php-fpm does: "json", "openmetrics",
- * "full", joined by '&' in any order; unknown words are ignored.
+ * "full", joined by '&' in any order; unknown words are ignored, and so
+ * is a value after '=' ("openmetrics=" is what Prometheus sends).  json
+ * wins over openmetrics, as in php-fpm.
  */
 void		 status_query(const char *qs, size_t len,
 		    enum status_format *, int *full);

@@ -25,6 +25,8 @@ main(void)
 	suite_scgi();
 	suite_proxyproto();
 	suite_balance();
+	suite_peertab();
+	suite_status();
 	suite_normalize();
 	suite_config();
 	CU_basic_set_mode(CU_BRM_NORMAL);

@@ -43,6 +43,8 @@ void	suite_config(void);
 void	suite_scgi(void);
 void	suite_proxyproto(void);
 void	suite_balance(void);
+void	suite_peertab(void);
+void	suite_status(void);
 
 #define ADD_TEST(s, desc, fn) do {					\
 	if (CU_add_test((s), (desc), (fn)) == NULL)			\
