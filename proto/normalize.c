@@ -126,6 +126,10 @@ norm_trail_init(struct norm_trail *t, char *buf, size_t cap, int verbose)
 	t->t_len = 0;
 	t->t_verbose = verbose;
 	t->t_flags = 0;
+	t->t_done = 0;
+	t->t_nlen = 0;
+	t->t_names[0] = '\0';
+	memset(&t->t_peer, 0, sizeof(t->t_peer));
 	if (cap > 0)
 		buf[0] = '\0';
 }
@@ -498,6 +502,8 @@ peer(struct ctx *c)
 		    "request untrusted", esc(v.s, v.len, b, sizeof(b)));
 		return (0);
 	}
+	c->t->t_peer = c->peer;
+	c->t->t_done |= NORM_R_PEER;
 	if ((m = cidr_set_match(c->pol->np_trusted, &c->peer)) == NULL) {
 		TR(c, 0, "peer %s untrusted", esc(v.s, v.len, b, sizeof(b)));
 		return (0);
@@ -516,11 +522,20 @@ static void
 untrusted(struct ctx *c)
 {
 	char	names[256];
+	size_t	n;
 
-	if (scan_fwd(c, c->pol->np_strip, "untrusted peer",
-	    tr_on(c, NORM_W_UNTRUSTED) ? names : NULL, sizeof(names)))
-		TR(c, NORM_W_UNTRUSTED, "untrusted peer sent %s: %s", names,
-		    c->pol->np_strip ? "removed" : "ignored");
+	if (!scan_fwd(c, c->pol->np_strip, "untrusted peer", names,
+	    sizeof(names)))
+		return;
+	TR(c, NORM_W_UNTRUSTED, "untrusted peer sent %s: %s", names,
+	    c->pol->np_strip ? "removed" : "ignored");
+	/* For the counters: which headers (at most what fits). */
+	n = strlen(names);
+	if (n >= sizeof(c->t->t_names))
+		n = sizeof(c->t->t_names) - 1;
+	memcpy(c->t->t_names, names, n);
+	c->t->t_names[n] = '\0';
+	c->t->t_nlen = n;
 }
 
 /* SPEC §4.3: set REMOTE_ADDR (and REMOTE_PORT) from the chosen hop. */
@@ -542,6 +557,7 @@ client_apply(struct ctx *c, const struct fwd_hop *h)
 	if (get(c, &n_remote_port, &old))
 		set(c, "REALIP_REMOTE_PORT", old.s, old.len);
 	set(c, "REMOTE_ADDR", a, alen);
+	c->t->t_done |= NORM_R_ADDR;
 	if (h->h_port > 0) {
 		n = snprintf(pbuf, sizeof(pbuf), "%d", h->h_port);
 		set(c, "REMOTE_PORT", pbuf, (size_t)n);
@@ -838,6 +854,7 @@ scheme(struct ctx *c)
 				snprintf(why, sizeof(why), "%s \"%s\"",
 				    hdr->n_str, esc(v.s, v.len, b, sizeof(b)));
 			secure(c, s, why);
+			c->t->t_done |= NORM_R_SCHEME;
 		}
 	}
 	if (c->pol->np_assume_secure) {
@@ -867,6 +884,7 @@ host(struct ctx *c)
 	    sizeof(b)));
 	set(c, "HTTP_HOST", v.s, v.len);
 	c->host_set = 1;
+	c->t->t_done |= NORM_R_HOST;
 }
 
 /*
@@ -994,6 +1012,7 @@ prefix(struct ctx *c)
 			params_remove_at(c->p, (size_t)k);
 	}
 	params_remove(c->p, uri->n_str, uri->n_len);
+	c->t->t_done |= NORM_R_PREFIX;
 	TR(c, 0, "%s \"%s\": prefix %s added to SCRIPT_NAME, REQUEST_URI, "
 	    "DOCUMENT_URI, PHP_SELF; %s removed", uri->n_str, b, nv,
 	    uri->n_str);
@@ -1037,6 +1056,8 @@ norm_run(const struct norm_policy *pol, struct params *p,
 
 	/* §4.1 and §4.2. */
 	c.trusted = peer(&c);
+	if (c.trusted)
+		t->t_done |= NORM_R_TRUSTED;
 	if (!c.trusted) {
 		untrusted(&c);
 		if (pol->np_assume_secure) {

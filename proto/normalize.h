@@ -71,6 +71,15 @@ struct norm_policy {
 #define NORM_W_CONFLICT	0x100	/* §4.3b: Forwarded and X-Forwarded-For
 				   name different clients */
 
+/* What the policy did (SPEC §6.1 counters): t_done flags. */
+#define NORM_R_TRUSTED	0x01	/* the peer is in trusted_proxies */
+#define NORM_R_ADDR	0x02	/* REMOTE_ADDR rewritten */
+#define NORM_R_SCHEME	0x04	/* HTTPS/REQUEST_SCHEME from a forwarded
+				   scheme */
+#define NORM_R_HOST	0x08	/* HTTP_HOST from a forwarded host */
+#define NORM_R_PREFIX	0x10	/* the uri_header prefix applied */
+#define NORM_R_PEER	0x20	/* t_peer holds the peer's address */
+
 /*
  * The decision trail: text lines ending in '\n', truncated (never
  * overrun) at t_cap.  Warnings are always written; the other lines only
@@ -83,6 +92,15 @@ struct norm_trail {
 	size_t		 t_len;
 	int		 t_verbose;
 	unsigned	 t_flags;	/* NORM_W_* */
+	/*
+	 * Structure for the daemon's counters, whatever the text: what
+	 * was done (NORM_R_*), the peer, and the forwarded params an
+	 * untrusted peer sent (comma-separated, truncated to fit).
+	 */
+	unsigned	 t_done;
+	struct addr	 t_peer;
+	char		 t_names[128];
+	size_t		 t_nlen;
 };
 
 enum norm_verdict {

@@ -692,6 +692,53 @@ test_normalize_trail_text(void)
 	cfg_free(c);
 }
 
+/* What the daemon counts (SPEC §6.1) is reported as structure. */
+static void
+test_normalize_report(void)
+{
+	struct cfg		*c = cfg_app_text(TRUST
+	    " host_headers = [ \"HTTP_X_FORWARDED_HOST\" ];"
+	    " uri_header = \"HTTP_X_FORWARDED_URI\";");
+	struct params		*p = params_new(65536);
+	struct norm_trail	 t;
+	char			 trail[1024], a[ADDR_STRLEN];
+
+	params_from_text(p, "REMOTE_ADDR=10.0.0.5\nSCRIPT_NAME=/i.php\n"
+	    "HTTP_X_FORWARDED_FOR=203.0.113.7\nHTTP_X_FORWARDED_PROTO=https\n"
+	    "HTTP_X_FORWARDED_HOST=shop.example\nHTTP_X_FORWARDED_URI=/m\n");
+	norm_trail_init(&t, trail, sizeof(trail), 0);
+	CU_ASSERT_EQUAL(norm_run(&c->c_apps[0].a_policy, p, &t), NORM_OK);
+	CU_ASSERT_EQUAL(t.t_done, NORM_R_TRUSTED | NORM_R_PEER | NORM_R_ADDR |
+	    NORM_R_SCHEME | NORM_R_HOST | NORM_R_PREFIX);
+	CU_ASSERT_EQUAL(t.t_nlen, 0);
+	/* Trusted, nothing forwarded: trusted only. */
+	params_reset(p);
+	params_from_text(p, "REMOTE_ADDR=10.0.0.5\n");
+	norm_trail_init(&t, trail, sizeof(trail), 0);
+	norm_run(&c->c_apps[0].a_policy, p, &t);
+	CU_ASSERT_EQUAL(t.t_done, NORM_R_TRUSTED | NORM_R_PEER);
+	/* Untrusted with forwarded params: the peer and the names. */
+	params_reset(p);
+	params_from_text(p, "REMOTE_ADDR=192.0.2.66\n"
+	    "HTTP_X_FORWARDED_FOR=6.6.6.6\nHTTP_CLIENT_IP=6.6.6.6\n");
+	norm_trail_init(&t, trail, sizeof(trail), 0);
+	norm_run(&c->c_apps[0].a_policy, p, &t);
+	CU_ASSERT_EQUAL(t.t_done, NORM_R_PEER);
+	addr_format(&t.t_peer, a);
+	CU_ASSERT_STRING_EQUAL(a, "192.0.2.66");
+	CU_ASSERT_STRING_EQUAL(t.t_names,
+	    "HTTP_X_FORWARDED_FOR,HTTP_CLIENT_IP");
+	CU_ASSERT_EQUAL(t.t_nlen, strlen(t.t_names));
+	/* A peer that is no address: nothing. */
+	params_reset(p);
+	params_from_text(p, "REMOTE_ADDR=unix:\n");
+	norm_trail_init(&t, trail, sizeof(trail), 0);
+	norm_run(&c->c_apps[0].a_policy, p, &t);
+	CU_ASSERT_EQUAL(t.t_done, 0);
+	params_free(p);
+	cfg_free(c);
+}
+
 /* php-fpm reads "HTTPS=x" up to '=': such a name is refused. */
 static void
 test_normalize_equals_in_name(void)
@@ -852,6 +899,8 @@ suite_normalize(void)
 	    test_normalize_spec_rules);
 	ADD_TEST(s, "normalize: the trail as text, quiet and truncated",
 	    test_normalize_trail_text);
+	ADD_TEST(s, "normalize: trusted, rewrites, peer and names reported",
+	    test_normalize_report);
 	ADD_TEST(s, "normalize: NUL or '=' in a name, NUL in a value: 400",
 	    test_normalize_equals_in_name);
 	ADD_TEST(s, "normalize: at most the rightmost 64 hops",
