@@ -23,6 +23,7 @@
 #include "daemon/conn_int.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/status.h"
 
 #define PP_TIMEOUT_MS	5000	/* SPEC §5.3 */
 /*
@@ -126,6 +127,8 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	c->c_front.s_fd = -1;
 	c->c_pool = l->l_pool;
 	up_pool_ref(c->c_pool);
+	c->c_stats = l->l_stats;
+	c->c_stats->sa_accepted++;
 	c->c_wait.w_conn = c;
 	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct
 	    sockaddr_in)) {
@@ -217,6 +220,41 @@ conn_close_all(struct server *s)
 		conn_close(s->s_conns, "shutting down");
 }
 
+/* SPEC §6.1: requests by outcome; status and ping ones apart. */
+static void
+count_answer(struct conn *c, const char *status)
+{
+	struct status_app	*st = c->c_stats;
+
+	if (c->c_special) {
+		if (strncmp(status, "403", 3) == 0)
+			st->sa_status_403++;
+		return;
+	}
+	/* Refused before its params were complete (431): still a request. */
+	if (!c->c_counted) {
+		c->c_counted = 1;
+		st->sa_requests++;
+	}
+	switch (atoi(status)) {
+	case 400:
+		st->sa_400++;
+		break;
+	case 403:
+		st->sa_403++;
+		break;
+	case 431:
+		st->sa_431++;
+		break;
+	case 502:
+		st->sa_502++;
+		break;
+	case 503:
+		st->sa_503++;
+		break;
+	}
+}
+
 /*
  * The daemon answers by itself (400, 403, 431, 502, 503) in the front's
  * protocol, then closes once written.  Returns -1: the caller stops.
@@ -224,25 +262,33 @@ conn_close_all(struct server *s)
 int
 conn_answer(struct conn *c, const char *status, const char *why)
 {
-	uint8_t	buf[512];
 	char	msg[256];
-	size_t	n;
 	int	len;
 
 	/* SPEC §5.5: a full queue says when to come back. */
 	len = snprintf(msg, sizeof(msg), "Status: %s\r\n%sContent-Type: "
 	    "text/plain\r\n\r\n%s\n", status, strncmp(status, "503", 3) ==
 	    0 ? "Retry-After: 1\r\n" : "", status);
-	n = c->c_proto->cp_answer(c, msg, (size_t)len, buf, sizeof(buf));
-	conn_log(c, LOG_LVL_INFO, "answer", "status=\"%s\" reason=\"%s\"",
-	    status, why);
+	return (conn_respond(c, msg, (size_t)len, status, why));
+}
+
+int
+conn_respond(struct conn *c, const char *cgi, size_t len, const char *status,
+    const char *why)
+{
+	count_answer(c, status);
+	if (why != NULL)
+		conn_log(c, LOG_LVL_INFO, "answer", "status=\"%s\" "
+		    "reason=\"%s\"", status, why);
+	else
+		conn_log(c, LOG_LVL_DEBUG, "answer", "status=\"%s\"", status);
 	conn_up_let_go(c);
 	up_cancel(c->c_pool, &c->c_wait);
 	answered(c);
 	side_read_on(&c->c_front, 0);
 	evtimer_del(c->c_timer);
 	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
-	evbuffer_add(c->c_front.s_out, buf, n);
+	c->c_proto->cp_reply(c, cgi, len);
 	conn_flush_front(c);
 	return (-1);
 }
@@ -314,10 +360,12 @@ front_rcb(evutil_socket_t fd, short ev, void *arg)
 		if (n == 0 && c->c_proto->cp_idle(c) && evbuffer_get_length(
 		    c->c_front.s_in) == 0)
 			conn_close(c, NULL);	/* a clean close */
-		else
+		else {
 			/* SPEC §5.4: only closing stops php-fpm's work. */
+			c->c_stats->sa_front_closed++;
 			conn_close(c, n == 0 ? "front closed mid-request" :
 			    "front connection error");
+		}
 		CONN_LEAVE(c);
 		return;
 	}
@@ -492,6 +540,7 @@ conn_up_process(struct conn *c)
 			side_read_on(&u->u_side, 0);
 	}
 	if (ended) {
+		c->c_stats->sa_relayed++;
 		fcgi_dec_init(&u->u_dec, FCGI_SIDE_APP);
 		conn_up_done(c);
 		if (!c->c_keep) {

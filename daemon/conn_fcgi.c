@@ -15,8 +15,7 @@ static int	fcgi_input(struct conn *);
 static int	item(struct conn *, const struct fcgi_item *);
 static int	params_done(struct conn *);
 static void	answer_values(struct conn *);
-static size_t	fcgi_answer(struct conn *, const char *, size_t, uint8_t *,
-		    size_t);
+static void	fcgi_reply(struct conn *, const char *, size_t);
 static int	fcgi_input_done(const struct conn *);
 static int	fcgi_idle(const struct conn *);
 
@@ -24,7 +23,7 @@ const struct conn_proto	conn_proto_fcgi = {
 	.cp_name = "fastcgi",
 	.cp_input = fcgi_input,
 	.cp_raw = 1,
-	.cp_answer = fcgi_answer,
+	.cp_reply = fcgi_reply,
 	.cp_input_done = fcgi_input_done,
 	.cp_idle = fcgi_idle,
 };
@@ -137,6 +136,8 @@ item(struct conn *c, const struct fcgi_item *it)
 		break;
 	}
 	if (type == FCGI_BEGIN_REQUEST) {
+		c->c_counted = 0;
+		c->c_special = 0;
 		c->c_reqid = c->c_fdec.d_id;
 		c->c_role = c->c_fdec.d_role;
 		c->c_keep = (c->c_fdec.d_flags & FCGI_KEEP_CONN) != 0;
@@ -203,13 +204,35 @@ answer_values(struct conn *c)
 	evbuffer_add(c->c_front.s_out, buf, FCGI_HEADER_LEN + k);
 }
 
-/* STDOUT with the CGI response, the empty STDOUT, END_REQUEST. */
-static size_t
-fcgi_answer(struct conn *c, const char *msg, size_t len, uint8_t *buf,
-    size_t cap)
+/*
+ * STDOUT records with the CGI response, the empty STDOUT, END_REQUEST;
+ * records of at most FCGI_ENC_MAX_CONTENT, as php-fpm sends them.
+ */
+static void
+fcgi_reply(struct conn *c, const char *msg, size_t len)
 {
-	return (fcgi_enc_response(c->c_reqid ? c->c_reqid : 1, msg, len, buf,
-	    cap));
+	uint8_t		 h[FCGI_HEADER_LEN], tail[7 + 2 * FCGI_HEADER_LEN + 8];
+	unsigned	 id = c->c_reqid ? c->c_reqid : 1;
+	size_t		 n;
+
+	while (len > FCGI_ENC_MAX_CONTENT) {
+		n = FCGI_ENC_MAX_CONTENT;	/* a multiple of 8: no pad */
+		fcgi_enc_header(h, FCGI_STDOUT, id, (unsigned)n, 0);
+		evbuffer_add(c->c_front.s_out, h, sizeof(h));
+		evbuffer_add(c->c_front.s_out, msg, n);
+		msg += n;
+		len -= n;
+	}
+	/* The last piece (at most 65528 bytes) closes the response. */
+	n = len % 8 ? 8 - len % 8 : 0;
+	fcgi_enc_header(h, FCGI_STDOUT, id, (unsigned)len, (unsigned)n);
+	evbuffer_add(c->c_front.s_out, h, sizeof(h));
+	evbuffer_add(c->c_front.s_out, msg, len);
+	/* Padding, the empty STDOUT, END_REQUEST (REQUEST_COMPLETE, 0). */
+	memset(tail, 0, sizeof(tail));
+	fcgi_enc_header(tail + n, FCGI_STDOUT, id, 0, 0);
+	fcgi_enc_header(tail + n + FCGI_HEADER_LEN, FCGI_END_REQUEST, id, 8, 0);
+	evbuffer_add(c->c_front.s_out, tail, n + 2 * FCGI_HEADER_LEN + 8);
 }
 
 /* The empty STDIN came and nothing more is buffered or held. */

@@ -56,6 +56,7 @@ enum conn_state {
 
 struct conn;
 struct fcgi_item;
+struct status_app;
 
 /* A front protocol: picked once, at accept (relayd's one read callback). */
 struct conn_proto {
@@ -66,9 +67,8 @@ struct conn_proto {
 	int		 cp_raw;
 	/* Not raw: one content item of php-fpm's answer. */
 	void		(*cp_content)(struct conn *, const struct fcgi_item *);
-	/* Our own answer (CGI response text) as the front expects it. */
-	size_t		(*cp_answer)(struct conn *, const char *, size_t,
-			    uint8_t *, size_t);
+	/* Our own answer (a whole CGI response) onto the front's buffer. */
+	void		(*cp_reply)(struct conn *, const char *, size_t);
 	/* Has the front sent all it will send?  (No lingering needed.) */
 	int		(*cp_input_done)(const struct conn *);
 	/* Between requests: a close is clean, a php-fpm close is normal. */
@@ -88,6 +88,9 @@ struct conn {
 	enum conn_state		 c_state;
 	struct side		 c_front;
 	struct up_pool		*c_pool;
+	struct status_app	*c_stats;	/* the app's counters (§6.1) */
+	int			 c_special;	/* a status or ping request */
+	int			 c_counted;	/* the request is in sa_requests */
 	struct upc		*c_upc;		/* lent for the request */
 	struct up_wait		 c_wait;	/* our place in its queue */
 	unsigned long		 c_id;
@@ -132,6 +135,12 @@ void	conn_free(struct conn *);
 void	conn_arm_timer(struct conn *, long ms, int idle);
 /* The daemon answers (400, 403, 431, 502, 503), then closes.  -1. */
 int	conn_answer(struct conn *, const char *status, const char *why);
+/*
+ * The daemon answers with a whole CGI response (headers and body), then
+ * closes; status and why are for the log (why NULL: debug only).  -1.
+ */
+int	conn_respond(struct conn *, const char *cgi, size_t len,
+	    const char *status, const char *why);
 int	conn_flush_front(struct conn *);
 int	conn_flush_up(struct conn *);
 /* php-fpm's END_REQUEST came: give back or keep its connection. */

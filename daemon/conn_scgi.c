@@ -18,8 +18,7 @@
 static int	scgi_input(struct conn *);
 static void	scgi_content(struct conn *, const struct fcgi_item *);
 static void	log_stderr(struct conn *, const uint8_t *, size_t);
-static size_t	scgi_answer(struct conn *, const char *, size_t, uint8_t *,
-		    size_t);
+static void	scgi_reply(struct conn *, const char *, size_t);
 static int	scgi_input_done(const struct conn *);
 static int	scgi_idle(const struct conn *);
 
@@ -28,7 +27,7 @@ const struct conn_proto	conn_proto_scgi = {
 	.cp_input = scgi_input,
 	.cp_raw = 0,
 	.cp_content = scgi_content,
-	.cp_answer = scgi_answer,
+	.cp_reply = scgi_reply,
 	.cp_input_done = scgi_input_done,
 	.cp_idle = scgi_idle,
 };
@@ -137,15 +136,10 @@ scgi_content(struct conn *c, const struct fcgi_item *it)
 }
 
 /* SCGI answers are the CGI response itself. */
-static size_t
-scgi_answer(struct conn *c, const char *msg, size_t len, uint8_t *buf,
-    size_t cap)
+static void
+scgi_reply(struct conn *c, const char *msg, size_t len)
 {
-	(void)c;
-	if (len > cap)
-		len = cap;
-	memcpy(buf, msg, len);
-	return (len);
+	evbuffer_add(c->c_front.s_out, msg, len);
 }
 
 static int

@@ -129,7 +129,8 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 		    listen(fd, LISTEN_BACKLOG) < 0)
 			goto syserr;
 	}
-	if ((l->l_pool = up_pool_new(s->s_base, g, a)) == NULL)
+	if ((l->l_pool = up_pool_new(s->s_base, g, a)) == NULL ||
+	    (l->l_stats = srv_app_stats(s, a->a_name)) == NULL)
 		goto syserr;
 	/* SPEC §6: a socket from systemd is systemd's; we never close it. */
 	l->l_lev = evconnlistener_new(s->s_base, accept_cb, l,

@@ -14,6 +14,8 @@
 #include "daemon/conn_int.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/status.h"
+#include "proto/cidr.h"
 #include "proto/normalize.h"
 
 #define TRAIL_DEBUG	8192
@@ -22,6 +24,9 @@
 static int	rate_ok(void);
 static const char *untrusted_count(const struct conn *);
 static void	log_trail(struct conn *, const struct norm_trail *);
+static void	count(struct conn *, const struct norm_trail *);
+static int	special(struct conn *);
+static int	page(struct conn *, int);
 
 /*
  * Params arenas (max_params_bytes and room for the rewrite: ~200 KiB by
@@ -157,6 +162,10 @@ req_send(struct conn *c)
 	if (t.t_flags & NORM_W_UNTRUSTED)
 		c->c_l->l_untrusted++;
 	log_trail(c, &t);
+	c->c_special = 0;
+	if (v == NORM_OK && (n = special(c)) != 0)
+		return (page(c, n));
+	count(c, &t);
 	switch (v) {
 	case NORM_OK:
 		break;
@@ -195,6 +204,136 @@ req_send(struct conn *c)
 	/* The body may stall no longer than the idle timeout. */
 	conn_arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
 	return (req_upstream(c));
+}
+
+/* SPEC §6.1: what the policy did, per app, and who forges headers. */
+static void
+count(struct conn *c, const struct norm_trail *t)
+{
+	struct status_app	*st = c->c_stats;
+
+	if (!c->c_counted) {
+		c->c_counted = 1;
+		st->sa_requests++;
+	}
+	if (t->t_done & NORM_R_TRUSTED)
+		st->sa_trusted++;
+	if (t->t_done & NORM_R_ADDR)
+		st->sa_rw_addr++;
+	if (t->t_done & NORM_R_SCHEME)
+		st->sa_rw_scheme++;
+	if (t->t_done & NORM_R_HOST)
+		st->sa_rw_host++;
+	if (t->t_done & NORM_R_PREFIX)
+		st->sa_rw_prefix++;
+	if (t->t_flags & NORM_W_UNTRUSTED)
+		st->sa_spoofing++;
+	if (t->t_flags & (NORM_W_CLIENT | NORM_W_SCHEME | NORM_W_PORT |
+	    NORM_W_HOST | NORM_W_PREFIX))
+		st->sa_invalid++;
+	if (t->t_flags & NORM_W_CONFLICT)
+		st->sa_conflicts++;
+	if ((t->t_done & (NORM_R_TRUSTED | NORM_R_PEER)) != NORM_R_PEER)
+		return;
+	/* An untrusted peer: the "full" view's table (time() is vDSO). */
+	if (t->t_nlen > 0)
+		peertab_note(&st->sa_peers, &t->t_peer, t->t_names, t->t_nlen,
+		    (uint64_t)time(NULL));
+	else
+		peertab_note_clean(&st->sa_peers, &t->t_peer,
+		    (uint64_t)time(NULL));
+}
+
+/* Is SCRIPT_NAME the app's status_path (1) or ping_path (2)?  0: no. */
+static int
+special(struct conn *c)
+{
+	const struct cfg_app	*a = c->c_app;
+	const struct param	*e;
+	const char		*v;
+	long			 k;
+
+	if (a->a_status_path[0] == '\0' && a->a_ping_path[0] == '\0')
+		return (0);
+	if ((k = params_find(c->c_params, "SCRIPT_NAME", 11)) < 0 ||
+	    (e = params_at(c->c_params, (size_t)k)) == NULL)
+		return (0);
+	v = (const char *)params_value(c->c_params, e);
+	if (a->a_status_path[0] != '\0' && e->p_vlen ==
+	    strlen(a->a_status_path) && memcmp(v, a->a_status_path,
+	    e->p_vlen) == 0)
+		return (1);
+	if (a->a_ping_path[0] != '\0' && e->p_vlen == strlen(a->a_ping_path) &&
+	    memcmp(v, a->a_ping_path, e->p_vlen) == 0)
+		return (2);
+	return (0);
+}
+
+/*
+ * SPEC §6.1: the status (which 1) or ping (2) page, answered here and
+ * never by php-fpm, to status_allow clients only (judged on the
+ * rewritten REMOTE_ADDR).  Returns -1 (answered).
+ */
+static int
+page(struct conn *c, int which)
+{
+	struct status_upstream	 su[16];
+	struct status_live	 sl;
+	struct evbuffer		*body;
+	const struct param	*e;
+	struct addr		 ra;
+	enum status_format	 fmt;
+	const char		*ctype, *why, *qs = "";
+	char			 head[160];
+	size_t			 qlen = 0, blen;
+	long			 k;
+	int			 full, hl, rc;
+
+	c->c_special = 1;
+	c->c_stats->sa_status_requests++;
+	if ((k = params_find(c->c_params, "REMOTE_ADDR", 11)) < 0 ||
+	    (e = params_at(c->c_params, (size_t)k)) == NULL ||
+	    addr_parse((const char *)params_value(c->c_params, e),
+	    e->p_vlen, &ra) != 0 || cidr_set_match(c->c_app->a_status_set,
+	    &ra) == NULL)
+		return (conn_answer(c, ST_403, "client not in status_allow"));
+	if (which == 2) {
+		if (up_ping(c->c_pool, &why)) {
+			static const char pong[] = "Status: 200 OK\r\n"
+			    "Content-Type: text/plain\r\nCache-Control: "
+			    "no-store\r\n\r\npong\n";
+
+			return (conn_respond(c, pong, sizeof(pong) - 1,
+			    "200 OK", NULL));
+		}
+		hl = snprintf(head, sizeof(head), "Status: 503 Service "
+		    "Unavailable\r\nContent-Type: text/plain\r\n\r\n"
+		    "no upstream accepts a connection: %s\n", why);
+		return (conn_respond(c, head, (size_t)hl, ST_503,
+		    "ping: no upstream accepts a connection"));
+	}
+	if ((k = params_find(c->c_params, "QUERY_STRING", 12)) >= 0 &&
+	    (e = params_at(c->c_params, (size_t)k)) != NULL) {
+		qs = (const char *)params_value(c->c_params, e);
+		qlen = e->p_vlen;
+	}
+	status_query(qs, qlen, &fmt, &full);
+	memset(&sl, 0, sizeof(sl));
+	up_status(c->c_pool, &sl, su, sizeof(su) / sizeof(su[0]));
+	sl.sl_active = c->c_l->l_nconns;
+	if ((body = evbuffer_new()) == NULL) {
+		conn_close(c, "out of memory");
+		return (-1);
+	}
+	ctype = status_render(body, c->c_stats, &sl, fmt, full, time(NULL));
+	hl = snprintf(head, sizeof(head), "Status: 200 OK\r\nContent-Type: "
+	    "%s\r\nCache-Control: no-store\r\n\r\n", ctype);
+	evbuffer_prepend(body, head, (size_t)hl);
+	blen = evbuffer_get_length(body);
+	rc = conn_respond(c, (const char *)evbuffer_pullup(body, -1), blen,
+	    "200 OK", NULL);
+	evbuffer_free(body);
+	return (rc);
 }
 
 /*

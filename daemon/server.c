@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -26,6 +27,7 @@
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/status.h"
 #include "daemon/upstream.h"
 
 #define QUIT_DRAIN_SECONDS	30
@@ -38,6 +40,29 @@ static int	apply(struct server *, struct cfg *);
 static void	drop_privileges(const struct cfg *);
 static void	quit_timeout_cb(evutil_socket_t, short, void *);
 static void	maybe_exit(struct server *);
+
+/* The per-app counters, a list that only grows (apps are few). */
+struct srv_stats {
+	struct status_app	 ss_app;
+	struct srv_stats	*ss_next;
+};
+
+struct status_app *
+srv_app_stats(struct server *s, const char *name)
+{
+	struct srv_stats	*n;
+
+	for (n = s->s_stats; n != NULL; n = n->ss_next)
+		if (strcmp(n->ss_app.sa_name, name) == 0)
+			return (&n->ss_app);
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return (NULL);
+	snprintf(n->ss_app.sa_name, sizeof(n->ss_app.sa_name), "%s", name);
+	n->ss_app.sa_start = time(NULL);
+	n->ss_next = s->s_stats;
+	s->s_stats = n;
+	return (&n->ss_app);
+}
 
 void
 srv_gen_ref(struct gen *g)
@@ -135,10 +160,11 @@ quit_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 static int
 apply(struct server *s, struct cfg *cfg)
 {
-	struct gen	*g;
-	struct listener	*l, *next;
-	size_t		 i;
-	int		 bad = 0;
+	struct gen		*g;
+	struct listener		*l, *next;
+	struct status_app	*st;
+	size_t			 i;
+	int			 bad = 0;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return (-1);
@@ -187,8 +213,14 @@ apply(struct server *s, struct cfg *cfg)
 			    "keeping the old upstream pool");
 		} else {
 			/* Kept php-fpm connections close; busy ones finish. */
+			up_pool_inherit(np, l->l_pool);
 			up_pool_retire(l->l_pool);
 			l->l_pool = np;
+		}
+		if ((st = srv_app_stats(s, cfg->c_apps[i].a_name)) != NULL) {
+			if (st == l->l_stats)
+				st->sa_reloads++;
+			l->l_stats = st;
 		}
 		srv_gen_unref(l->l_gen);
 		l->l_gen = g;
@@ -416,5 +448,11 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	event_free(s.s_quit_timer);
 	event_free(s.s_emfile_timer);
 	event_base_free(s.s_base);
+	while (s.s_stats != NULL) {
+		struct srv_stats *n = s.s_stats;
+
+		s.s_stats = n->ss_next;
+		free(n);
+	}
 	return (0);
 }

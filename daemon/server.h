@@ -26,6 +26,7 @@ struct listener {
 	struct gen		*l_gen;
 	const struct cfg_app	*l_app;
 	struct up_pool		*l_pool;	/* new connections use it */
+	struct status_app	*l_stats;	/* its app's counters */
 	char			*l_key;		/* canonical listen address */
 	char			*l_unlink;	/* unix path we created */
 	size_t			 l_nconns;
@@ -40,6 +41,8 @@ struct listener {
 
 struct conn;
 struct up_pool;
+struct status_app;
+struct srv_stats;
 
 struct server {
 	struct event_base	*s_base;
@@ -51,6 +54,7 @@ struct server {
 	size_t			 s_nconns;
 	int			 s_quitting;
 	unsigned long		 s_reloads;	/* SIGHUPs handled */
+	struct srv_stats	*s_stats;	/* per app name, for good */
 	struct event		*s_sig[5];
 	struct event		*s_quit_timer;
 	struct event		*s_emfile_timer;
@@ -61,6 +65,12 @@ struct sockaddr_storage;
 int	srv_main(struct cfg *, const char *path, int level);
 /* Fill ss from a unix: or TCP address; returns the sockaddr length. */
 int	srv_sockaddr(const struct cfg_addr *, struct sockaddr_storage *ss);
+/*
+ * The counters of the app called name (SPEC §6.1), created at first use
+ * and kept for the process's life, so an app kept across a reload keeps
+ * them.  NULL on ENOMEM.
+ */
+struct status_app *srv_app_stats(struct server *, const char *name);
 void	srv_gen_ref(struct gen *);
 void	srv_gen_unref(struct gen *);
 /* A connection of l closed: resume accepting, free drained listeners. */

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/status.h"
 #include "daemon/upstream.h"
 
 /*
@@ -186,6 +188,94 @@ void
 up_stats(const struct up_pool *p, struct up_stats *st)
 {
 	*st = p->p_st;
+}
+
+void
+up_pool_inherit(struct up_pool *p, const struct up_pool *old)
+{
+	size_t	i, j;
+
+	p->p_st = old->p_st;
+	for (i = 0; i < p->p_nsrv; i++)
+		for (j = 0; j < old->p_nsrv; j++)
+			if (strcmp(p->p_srv[i].us_text,
+			    old->p_srv[j].us_text) == 0) {
+				p->p_srv[i].us_connects =
+				    old->p_srv[j].us_connects;
+				p->p_srv[i].us_fails = old->p_srv[j].us_fails;
+			}
+}
+
+void
+up_status(const struct up_pool *p, struct status_live *sl,
+    struct status_upstream *su, size_t cap)
+{
+	uint64_t	now = now_ms();
+	size_t		i;
+
+	sl->sl_queue_len = p->p_qlen;
+	sl->sl_queue_max = p->p_st.st_queue_max;
+	sl->sl_queue_waits = p->p_st.st_queued;
+	sl->sl_queue_wait_ms = p->p_st.st_queue_ms;
+	sl->sl_max = p->p_max * p->p_nsrv;
+	sl->sl_connects = p->p_st.st_connects;
+	sl->sl_connect_fails = p->p_st.st_connect_fails;
+	sl->sl_retries = p->p_st.st_retries;
+	sl->sl_busy = sl->sl_idle = 0;
+	for (i = 0; i < p->p_nsrv; i++) {
+		sl->sl_busy += p->p_bal[i].b_busy;
+		sl->sl_idle += p->p_bal[i].b_idle;
+		if (i >= cap)
+			continue;
+		su[i].su_addr = p->p_srv[i].us_text;
+		su[i].su_up = p->p_bal[i].b_down_until <= now;
+		su[i].su_busy = p->p_bal[i].b_busy;
+		su[i].su_idle = p->p_bal[i].b_idle;
+		su[i].su_connects = p->p_srv[i].us_connects;
+		su[i].su_connect_fails = p->p_srv[i].us_fails;
+	}
+	sl->sl_up = su;
+	sl->sl_nup = p->p_nsrv < cap ? p->p_nsrv : cap;
+}
+
+int
+up_ping(const struct up_pool *p, const char **why)
+{
+	const struct up_server	*s;
+	struct pollfd		 pfd;
+	socklen_t		 len;
+	size_t			 i;
+	int			 fd, err = 0, ok = 0;
+
+	for (i = 0; i < p->p_nsrv; i++)
+		if (p->p_bal[i].b_idle > 0)
+			return (1);
+	for (i = 0; i < p->p_nsrv && !ok; i++) {
+		s = &p->p_srv[i];
+		fd = socket(s->us_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, (const struct sockaddr *)&s->us_ss,
+		    (socklen_t)s->us_sslen) == 0) {
+			ok = 1;
+		} else if (errno == EINPROGRESS && s->us_tcp) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			len = sizeof(err);
+			err = ETIMEDOUT;
+			if (poll(&pfd, 1, 100) == 1 && getsockopt(fd,
+			    SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+				ok = 1;
+		} else {
+			err = errno;
+		}
+		close(fd);
+	}
+	*why = ok ? "" : strerror(err);
+	return (ok);
 }
 
 /* SPEC §5.4, the rule itself in proto/balance.c. */

@@ -133,6 +133,22 @@ void		up_add_buffer(struct upc *, struct evbuffer *, size_t);
 /* Write what is buffered; -1: the conn was told (conn_up_failed). */
 int		up_flush(struct upc *);
 void		up_stats(const struct up_pool *, struct up_stats *);
+/* A reload replaced old by p: the counters go on (SPEC §6.1). */
+void		up_pool_inherit(struct up_pool *p, const struct up_pool *old);
+/*
+ * The pool's figures now for the status page, upstreams into su (cap
+ * entries; sl->sl_up points there).
+ */
+struct status_live;
+struct status_upstream;
+void		up_status(const struct up_pool *, struct status_live *,
+		    struct status_upstream *su, size_t cap);
+/*
+ * Does at least one upstream accept a connection (a kept idle one
+ * counts)?  For the ping page.  A TCP connect is waited for at most
+ * 100 ms.  1 yes; 0 no, with *why.
+ */
+int		up_ping(const struct up_pool *, const char **why);
 
 /* Callbacks into conn.c (each the last thing its caller does). */
 void	conn_up_ready(struct conn *, struct upc *);

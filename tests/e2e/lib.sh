@@ -114,6 +114,15 @@ http {
 		listen 127.0.0.1:$ORIGIN;
 		listen [::1]:$ORIGIN;
 		root $T/www;
+		# SPEC §6.1: the daemon's own pages, routed like PHP.
+		location = /fcgi-normalizer-status {
+			include /etc/nginx/fastcgi_params;
+			fastcgi_pass unix:$T/fcn.sock;
+		}
+		location = /fcgi-normalizer-ping {
+			include /etc/nginx/fastcgi_params;
+			fastcgi_pass unix:$T/fcn.sock;
+		}
 		location ^~ /keep/ {
 			rewrite ^/keep(/.*)\$ \$1 break;
 			include /etc/nginx/fastcgi_params;
