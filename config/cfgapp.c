@@ -325,7 +325,7 @@ clients_set(struct cfg_loader *L, void *p, const config_setting_t *s,
 	struct cfg_client	*e;
 	config_setting_t	*el;
 	const char		*file;
-	int			 n, i, line, bad = 0;
+	int			 n, i, line;
 
 	memset(cl, 0, sizeof(*cl));
 	file = cfgfile_where(L, s, &line);
@@ -348,15 +348,19 @@ clients_set(struct cfg_loader *L, void *p, const config_setting_t *s,
 			e->cc_header = strdup(config_setting_get_string(el));
 		} else if (config_setting_is_group(el)) {
 			e->cc_group = 1;
-			bad += client_group(L, e, el);
+			client_group(L, e, el);
 		} else {
 			cfgfile_msg(L, 0, e->cc_file, e->cc_line, "%s: element "
 			    "%d is neither a param name nor a group",
 			    k->k_name, i + 1);
-			bad++;
 		}
 	}
-	return (bad ? -1 : 0);
+	/*
+	 * Element errors are recorded (the config is rejected) but the key
+	 * is kept, so v_clients still checks every group's from and
+	 * from_file: every mistake is reported at once (STYLE S10).
+	 */
+	return (0);
 }
 
 /* One { header = ...; from = [ ... ]; from_file = ...; } entry. */
@@ -535,7 +539,9 @@ v_clients(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
 	for (i = 0; i < a->a_client_headers.cl_n; i++) {
 		e = &a->a_client_headers.cl_v[i];
 		el = s ? config_setting_get_elem(s, (unsigned)i) : NULL;
-		check_name(L, e->cc_header, e->cc_file, e->cc_line, k->k_name);
+		if (e->cc_header != NULL)
+			check_name(L, e->cc_header, e->cc_file, e->cc_line,
+			    k->k_name);
 		if (e->cc_group)
 			client_from(L, e, el);
 	}

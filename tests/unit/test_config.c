@@ -365,6 +365,21 @@ test_config_cli(void)
 	CU_ASSERT(strstr(err, "/bad.conf:5: trusted_proxies: \"10.0.0.0/88\": "
 	    "bad prefix length\n") != NULL);
 
+	/* The new keys' errors through -t, each at its FILE:LINE. */
+	write_file("badgrp.conf", APP(" client_headers = (\n"
+	    "  { from = [ \"10.0.0.1/8\" ]; },\n"
+	    "  { header = \"HTTP_CF_CONNECTING_IP\";\n"
+	    "    from_file = \"nope.txt\"; } );\n"));
+	snprintf(args, sizeof(args), "-t -c %s/badgrp.conf", tmp_dir());
+	CU_ASSERT_EQUAL(run(args, NULL, out, sizeof(out), err, sizeof(err)),
+	    1);
+	CU_ASSERT(strstr(err, "/badgrp.conf:6: client_headers: a group needs "
+	    "header = \"HTTP_...\"\n") != NULL);
+	CU_ASSERT(strstr(err, "/badgrp.conf:8: client_headers: from_file "
+	    "\"nope.txt\": No such file or directory\n") != NULL);
+	if (getenv("FCN_DEBUG"))
+		fprintf(stderr, "%s", err);
+
 	snprintf(args, sizeof(args), "-c %s/good.conf -e a", tmp_dir());
 	CU_ASSERT_EQUAL(run(args, "REMOTE_ADDR=10.0.0.5\nSCRIPT_NAME=/i.php\n"
 	    "HTTP_X_FORWARDED_FOR=203.0.113.7, 10.1.1.1\n"
