@@ -35,6 +35,13 @@ static const char *const l_fwd[] = {
 	"PROXY_PROTOCOL_AUTHORITY", NULL
 };
 static const char *const e_after[] = { "strip", "keep", NULL };
+/* SPEC §4: what the policy writes; never a forwarded param. */
+static const char *const written[] = {
+	"REMOTE_ADDR", "REMOTE_PORT", "REALIP_REMOTE_ADDR", "REALIP_REMOTE_PORT",
+	"HTTPS", "REQUEST_SCHEME", "SERVER_PORT", "SERVER_NAME", "HTTP_HOST",
+	"SCRIPT_NAME", "REQUEST_URI", "DOCUMENT_URI", "PHP_SELF",
+};
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 static const char *const e_proto[] = { "fastcgi", "scgi", NULL };
 static const char *const e_pick[] = {
 	"rightmost_untrusted", "leftmost_untrusted", NULL
@@ -575,6 +582,13 @@ v_fwd(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
 		bad |= strlist_add(fw, a->a_uri_header);
 	if (bad)
 		cfgfile_msg(L, 0, a->a_file, line, "out of memory");
+	for (i = 0; i < fw->sl_n; i++)
+		for (j = 0; j < nitems(written); j++)
+			if (strcmp(fw->sl_v[i], written[j]) == 0)
+				cfgfile_msg(L, 0, a->a_file, line, "%s: \"%s\" "
+				    "is a param the policy writes: stripping it "
+				    "(forwarded_params and every header key) would "
+				    "undo the rewrite", k->k_name, written[j]);
 }
 
 static void

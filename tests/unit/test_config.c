@@ -134,6 +134,15 @@ static const struct cfg_case cfg_cases[] = {
 	{ "forwarded_after enum",
 	  APP(" forwarded_after = \"drop\";\n"), 0,
 	  "FILE:5: forwarded_after: \"drop\" is not one of strip, keep\n" },
+	{ "a param the policy writes cannot be a forwarded param",
+	  APP(" forwarded_params = [ \"HTTP_X_MINE\", \"REMOTE_ADDR\" ];\n"
+	  " host_headers = [ \"HTTP_HOST\" ];\n"), 0,
+	  "FILE:5: forwarded_params: \"REMOTE_ADDR\" is a param the policy "
+	  "writes: stripping it (forwarded_params and every header key) would "
+	  "undo the rewrite\n"
+	  "FILE:5: forwarded_params: \"HTTP_HOST\" is a param the policy "
+	  "writes: stripping it (forwarded_params and every header key) would "
+	  "undo the rewrite\n" },
 	{ "forwarded_params names are checked",
 	  APP(" forwarded_params = [ \"X Y\" ];\n"), 0,
 	  "FILE:5: forwarded_params: \"X Y\" is not a param name\n" },
