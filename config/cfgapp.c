@@ -35,6 +35,13 @@ static const char *const l_fwd[] = {
 	"PROXY_PROTOCOL_AUTHORITY", NULL
 };
 static const char *const e_after[] = { "strip", "keep", NULL };
+/* SPEC §4: what the policy writes; never a forwarded param. */
+static const char *const written[] = {
+	"REMOTE_ADDR", "REMOTE_PORT", "REALIP_REMOTE_ADDR", "REALIP_REMOTE_PORT",
+	"HTTPS", "REQUEST_SCHEME", "SERVER_PORT", "SERVER_NAME", "HTTP_HOST",
+	"SCRIPT_NAME", "REQUEST_URI", "DOCUMENT_URI", "PHP_SELF",
+};
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 static const char *const e_proto[] = { "fastcgi", "scgi", NULL };
 static const char *const e_balance[] = { "least_conn", "first", NULL };
 static const char *const e_pick[] = {
@@ -397,7 +404,7 @@ clients_set(struct cfg_loader *L, void *p, const config_setting_t *s,
 	struct cfg_client	*e;
 	config_setting_t	*el;
 	const char		*file;
-	int			 n, i, line, bad = 0;
+	int			 n, i, line;
 
 	memset(cl, 0, sizeof(*cl));
 	file = cfgfile_where(L, s, &line);
@@ -420,15 +427,19 @@ clients_set(struct cfg_loader *L, void *p, const config_setting_t *s,
 			e->cc_header = strdup(config_setting_get_string(el));
 		} else if (config_setting_is_group(el)) {
 			e->cc_group = 1;
-			bad += client_group(L, e, el);
+			client_group(L, e, el);
 		} else {
 			cfgfile_msg(L, 0, e->cc_file, e->cc_line, "%s: element "
 			    "%d is neither a param name nor a group",
 			    k->k_name, i + 1);
-			bad++;
 		}
 	}
-	return (bad ? -1 : 0);
+	/*
+	 * Element errors are recorded (the config is rejected) but the key
+	 * is kept, so v_clients still checks every group's from and
+	 * from_file: every mistake is reported at once (STYLE S10).
+	 */
+	return (0);
 }
 
 /* One { header = ...; from = [ ... ]; from_file = ...; } entry. */
@@ -619,7 +630,9 @@ v_clients(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
 	for (i = 0; i < a->a_client_headers.cl_n; i++) {
 		e = &a->a_client_headers.cl_v[i];
 		el = s ? config_setting_get_elem(s, (unsigned)i) : NULL;
-		check_name(L, e->cc_header, e->cc_file, e->cc_line, k->k_name);
+		if (e->cc_header != NULL)
+			check_name(L, e->cc_header, e->cc_file, e->cc_line,
+			    k->k_name);
 		if (e->cc_group)
 			client_from(L, e, el);
 	}
@@ -653,6 +666,13 @@ v_fwd(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
 		bad |= strlist_add(fw, a->a_uri_header);
 	if (bad)
 		cfgfile_msg(L, 0, a->a_file, line, "out of memory");
+	for (i = 0; i < fw->sl_n; i++)
+		for (j = 0; j < nitems(written); j++)
+			if (strcmp(fw->sl_v[i], written[j]) == 0)
+				cfgfile_msg(L, 0, a->a_file, line, "%s: \"%s\" "
+				    "is a param the policy writes: stripping it "
+				    "(forwarded_params and every header key) would "
+				    "undo the rewrite", k->k_name, written[j]);
 }
 
 static void

@@ -106,6 +106,9 @@ static void	single(struct ctx *, const struct norm_name *,
 		    const struct fwd_span *);
 static void	conflict(struct ctx *, const struct norm_name *,
 		    const struct walk *);
+static void	conflict_walk(struct ctx *, const struct norm_name *,
+		    const struct addr *, const struct norm_name *,
+		    const struct fwd_span *);
 static void	client(struct ctx *);
 static void	client_apply(struct ctx *, const struct fwd_hop *);
 static int	pick(struct ctx *, const struct norm_names *, int,
@@ -631,9 +634,10 @@ walk(struct ctx *c, const struct norm_name *hdr, const struct fwd_span *v,
 /*
  * SPEC §4.3a: a group entry is believed only when the request entered
  * our trusted chain from an address of its from: the peer itself, else
- * the client the X-Forwarded-For walk finds.  1 if so.
+ * the client the X-Forwarded-For walk finds.  1 if so.  Not inlined,
+ * for the same reason as conflict_walk().
  */
-static int
+static __attribute__((noinline)) int
 entered_from(struct ctx *c, const struct cidr_set *from,
     const struct norm_name *hdr)
 {
@@ -704,9 +708,7 @@ conflict(struct ctx *c, const struct norm_name *hdr, const struct walk *w)
 {
 	const struct norm_names	*nn = &c->pol->np_client;
 	const struct norm_name	*other;
-	struct walk		 w2;
 	struct fwd_span		 v;
-	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
 	size_t			 i;
 
 	if (w->w_found == -1)
@@ -721,11 +723,27 @@ conflict(struct ctx *c, const struct norm_name *hdr, const struct walk *w)
 			break;
 	if (i == nn->nn_n || !get(c, other, &v))
 		return;
-	walk(c, other, &v, &w2, 1);
-	if (w2.w_found == -1 || addr_equal(&w->w_hops[w->w_found].h_addr,
+	conflict_walk(c, hdr, &w->w_hops[w->w_found].h_addr, other, &v);
+}
+
+/*
+ * The second walk of §4.3b.  Not inlined: its 64-hop array would
+ * otherwise sit in client()'s frame on every request (and ASan poisons
+ * and unpoisons a frame's arrays on each call).
+ */
+static __attribute__((noinline)) void
+conflict_walk(struct ctx *c, const struct norm_name *hdr,
+    const struct addr *first, const struct norm_name *other,
+    const struct fwd_span *v)
+{
+	struct walk	w2;
+	char		a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	walk(c, other, v, &w2, 1);
+	if (w2.w_found == -1 || addr_equal(first,
 	    &w2.w_hops[w2.w_found].h_addr))
 		return;
-	addr_format(&w->w_hops[w->w_found].h_addr, a);
+	addr_format(first, a);
 	addr_format(&w2.w_hops[w2.w_found].h_addr, b);
 	TR(c, NORM_W_CONFLICT, "%s gives client %s but %s gives %s: the "
 	    "first configured, %s, wins", hdr->n_str, a, other->n_str, b,

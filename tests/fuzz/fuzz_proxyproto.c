@@ -1,6 +1,7 @@
 /* libFuzzer target: PROXY protocol v1/v2 decoder; odd first byte feeds
  * one byte at a time. */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "proto/proxyproto.h"
 
@@ -20,6 +21,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		step = (data[0] & 1) ? 1 : size - off;
 		st = pp_dec_feed(&d, data + off, step, &used, &r);
 		off += used;
+	}
+	/* SPEC §5.3: kept TLV values are bounded and safe as params. */
+	if (st == PP_OK) {
+		size_t i;
+
+		if (r.r_authority_len > PP_AUTHORITY_MAX ||
+		    r.r_unique_id_len > PP_UNIQUE_ID_MAX ||
+		    r.r_ssl < -1 || r.r_ssl > 1)
+			abort();
+		for (i = 0; i < r.r_authority_len; i++)
+			if (r.r_authority[i] <= 0x20 || r.r_authority[i] >= 0x7f)
+				abort();
 	}
 	return (0);
 }
