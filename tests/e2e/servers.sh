@@ -51,7 +51,7 @@ stop_srv() {	# stop_srv NAME...
 start_apache() {
 	local d=$T/$1 port m
 	port=$(srv_port)
-	mkdir -p "$d"
+	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
 	{
 		for m in mpm_event authz_core proxy proxy_fcgi; do
 			echo "LoadModule ${m}_module" \
@@ -94,7 +94,7 @@ CONF
 start_lighttpd() {
 	local d=$T/$1 port
 	port=$(srv_port)
-	mkdir -p "$d"
+	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
 	cat > "$d/lighttpd.conf" <<CONF
 server.document-root = "$T/www"
 server.bind = "127.0.0.1"
@@ -117,7 +117,7 @@ CONF
 start_caddy() {
 	local d=$T/$1 port
 	port=$(srv_port)
-	mkdir -p "$d"
+	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
 	cat > "$d/Caddyfile" <<CONF
 {
 	admin off
@@ -141,7 +141,7 @@ CONF
 start_haproxy_fcgi() {
 	local d=$T/$1 port
 	port=$(srv_port)
-	mkdir -p "$d"
+	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
 	cat > "$d/haproxy.cfg" <<CONF
 global
 	maxconn 256
@@ -171,7 +171,7 @@ CONF
 start_h2o() {
 	local d=$T/$1 port
 	port=$(srv_port)
-	mkdir -p "$d"
+	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
 	chown www-data "$d"	# h2o writes its pid file after setuid
 	cat > "$d/h2o.conf" <<CONF
 pid-file: $d/h2o.pid
