@@ -36,7 +36,8 @@ FINAL_LDFLAGS	+= $(LDFLAGS)
 PROTO_SRC	= proto/params.c proto/addr.c proto/cidr.c proto/fwd.c \
 		  proto/scgi.c proto/proxyproto.c \
 		  proto/normalize.c proto/fcgi.c proto/balance.c
-CONFIG_SRC	= config/config.c config/cfgfile.c config/cfgkey.c config/cfgapp.c
+CONFIG_SRC	= config/config.c config/cfgfile.c config/cfgkey.c \
+		  config/cfgapp.c config/cfgcidr.c
 DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c \
 		  daemon/side.c daemon/upstream.c
 UNIT_SRC	= tests/unit/main.c tests/unit/util.c tests/unit/test_params.c \
@@ -57,7 +58,7 @@ LIBCONFIG	= $(BUILD)/libfcnconfig.a
 UNIT_BIN	= $(BUILD)/unit-tests
 
 .PHONY: all check unit e2e deps fuzz fuzz-smoke bench demo clean install \
-	uninstall deb check-package
+	uninstall deb check-package check-systemd
 
 # make install: PREFIX/DESTDIR as usual; the config lives in /etc (the
 # compiled-in default path) whatever the prefix.
@@ -67,6 +68,7 @@ SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/fcgi-normalizer
 UNITDIR		?= $(PREFIX)/lib/systemd/system
+LIBEXECDIR	?= $(PREFIX)/libexec
 ETCDIR		= $(DESTDIR)$(SYSCONFDIR)/fcgi-normalizer
 
 all: $(BIN)
@@ -162,9 +164,14 @@ install: $(BIN)
 	install -m 644 packaging/examples/nginx/*.conf \
 	    $(DESTDIR)$(DOCDIR)/examples/nginx/
 	install -d -m 755 $(DESTDIR)$(UNITDIR)
-	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/systemd/fcgi-normalizer.service \
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' \
+	    packaging/systemd/fcgi-normalizer.service \
 	    > $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
+	install -d -m 755 $(DESTDIR)$(LIBEXECDIR)/fcgi-normalizer
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/libexec/reload \
+	    > $(DESTDIR)$(LIBEXECDIR)/fcgi-normalizer/reload
+	chmod 755 $(DESTDIR)$(LIBEXECDIR)/fcgi-normalizer/reload
 
 # Configuration files are left in place, as Debian does on remove.
 uninstall:
@@ -172,7 +179,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/fcgi-normalizer.8 \
 	    $(DESTDIR)$(MANDIR)/man5/fcgi-normalizer.conf.5 \
 	    $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR)/fcgi-normalizer
 
 # make deb: a binary package built by dpkg-buildpackage from a copy of the
 # tree with packaging/debian as debian/ (the layout keeps debian/ under
@@ -182,6 +189,11 @@ deb:
 
 check-package: deb
 	sh tests/package.sh test
+
+# The .deb in a booted Debian 12 (systemd-nspawn -b, no network), driven
+# as an admin would; the base tree is cached under /var/tmp.
+check-systemd: deb
+	bash tests/systemd/run
 
 clean:
 	rm -rf build

@@ -9,25 +9,47 @@
 #include <string.h>
 
 #include "config/cfgapp.h"
+#include "config/cfgcidr.h"
 #include "config/cfgkey.h"
 
 #define UNUSED	__attribute__((unused))	/* checks share one signature */
 
-static const char *const l_client[] = { "HTTP_X_FORWARDED_FOR", NULL };
 static const char *const l_proto[] = { "HTTP_X_FORWARDED_PROTO", NULL };
 static const char *const l_port[] = { "HTTP_X_FORWARDED_PORT", NULL };
 static const char *const l_host[] = { "HTTP_X_FORWARDED_HOST", NULL };
 static const char *const l_drop[] = { "HTTP_PROXY", NULL };
 static const char *const l_none[] = { NULL };
 static const char *const l_loopback[] = { "127.0.0.0/8", "::1", NULL };
+/* SPEC §4.9: params that carry forwarded information. */
+static const char *const l_fwd[] = {
+	"HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST",
+	"HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_PORT",
+	"HTTP_X_FORWARDED_PREFIX", "HTTP_X_FORWARDED_URI",
+	"HTTP_X_FORWARDED_SERVER", "HTTP_X_FORWARDED_SSL",
+	"HTTP_X_FORWARDED_SCHEME", "HTTP_FRONT_END_HTTPS", "HTTP_X_URL_SCHEME",
+	"HTTP_X_REAL_IP", "HTTP_CLIENT_IP", "HTTP_X_CLIENT_IP",
+	"HTTP_X_CLUSTER_CLIENT_IP", "HTTP_TRUE_CLIENT_IP",
+	"HTTP_CF_CONNECTING_IP", "HTTP_CF_CONNECTING_IPV6", "HTTP_CF_VISITOR",
+	"HTTP_FASTLY_CLIENT_IP", "HTTP_X_ORIGINAL_URL", "HTTP_X_REWRITE_URL",
+	"PROXY_PROTOCOL_ADDR", "PROXY_PROTOCOL_PORT", "PROXY_PROTOCOL_PROTO",
+	"PROXY_PROTOCOL_AUTHORITY", NULL
+};
+static const char *const e_after[] = { "strip", "keep", NULL };
 static const char *const e_proto[] = { "fastcgi", "scgi", NULL };
 static const char *const e_balance[] = { "least_conn", "first", NULL };
 static const char *const e_pick[] = {
 	"rightmost_untrusted", "leftmost_untrusted", NULL
 };
 
-static cfgkey_check v_name, v_addr, v_mode, v_allow, v_trusted, v_pick, v_names;
+static cfgkey_check v_name, v_addr, v_mode, v_allow, v_trusted, v_pick,
+		    v_names, v_clients, v_fwd;
 static cfgkey_check v_upstreams, v_balance, v_path, v_status_allow;
+static int	clients_set(struct cfg_loader *, void *,
+		    const config_setting_t *, const struct cfgkey *);
+static void	clients_default(void *);
+static void	clients_free(void *);
+static void	clients_dump(const void *, FILE *);
+static const struct cfgkey_ops clients_ops;
 
 #define S(n, f, d, req, c)	CFGKEY_S(struct cfg_app, n, f, d, req, c)
 #define B(n, f, d)		CFGKEY_B(struct cfg_app, n, f, d)
@@ -35,6 +57,7 @@ static cfgkey_check v_upstreams, v_balance, v_path, v_status_allow;
 #define L(n, f, d, c)		CFGKEY_L(struct cfg_app, n, f, d, c)
 #define E(n, f, d, v, c)	CFGKEY_E(struct cfg_app, n, f, d, v, c)
 #define SL(n, f, req, c)	CFGKEY_SL(struct cfg_app, n, f, req, c)
+#define C(n, f, ops, c)		CFGKEY_C(struct cfg_app, n, f, ops, c)
 
 static const struct cfgkey app_keys[] = {
 	S("name", a_name, NULL, 1, v_name),
@@ -60,7 +83,7 @@ static const struct cfgkey app_keys[] = {
 	/* trusted_proxies_file is read by v_trusted, after the list. */
 	L("trusted_proxies", a_trusted_proxies, l_none, v_trusted),
 	S("trusted_proxies_file", a_trusted_proxies_file, NULL, 0, NULL),
-	L("client_headers", a_client_headers, l_client, v_names),
+	C("client_headers", a_client_headers, &clients_ops, v_clients),
 	E("client_pick", a_client_pick, "rightmost_untrusted", e_pick, v_pick),
 	L("proto_headers", a_proto_headers, l_proto, v_names),
 	L("port_headers", a_port_headers, l_port, v_names),
@@ -68,6 +91,9 @@ static const struct cfgkey app_keys[] = {
 	S("uri_header", a_uri_header, "", 0, NULL),
 	B("assume_secure_protocol", a_assume_secure, 0),
 	B("strip_untrusted", a_strip_untrusted, 1),
+	/* After every header key: v_fwd adds their names. */
+	L("forwarded_params", a_forwarded_params, l_fwd, v_fwd),
+	E("forwarded_after", a_forwarded_after, "strip", e_after, NULL),
 	L("drop_params", a_drop_params, l_drop, v_names),
 	L("reject_params", a_reject_params, l_none, v_names),
 	I("max_params_bytes", a_max_params_bytes, 131072, 1024, 16777216),
@@ -78,43 +104,31 @@ static const struct cfgkey app_keys[] = {
 };
 #define NKEYS	(sizeof(app_keys) / sizeof(app_keys[0]))
 
-static int	cidr_push(struct cidr **, size_t *, size_t *,
-		    const struct cidr *);
 static int	parse_addr(const char *, int, struct cfg_addr *,
 		    const char **);
 static void	check_app(struct cfg_loader *, struct cfg_app *,
 		    const config_setting_t *, const int *);
-static int	cidr_list(struct cfg_loader *, const struct cfg_strlist *,
-		    const config_setting_t *, struct cidr **, size_t *,
-		    size_t *, const char *);
-static void	read_trusted_file(struct cfg_loader *, struct cfg_app *,
-		    const config_setting_t *, struct cidr **, size_t *,
-		    size_t *);
 static void	build_policy(struct cfg_loader *, struct cfg_app *);
+static void	check_name(struct cfg_loader *, const char *, const char *,
+		    int, const char *);
 static void	check_names(struct cfg_loader *, const struct cfg_strlist *,
 		    const config_setting_t *, const char *);
 static const config_setting_t *member(const config_setting_t *,
 		    const char *);
-static struct cidr_set *compile_set(struct cfg_loader *, struct cfg_app *,
-		    struct cidr *, size_t);
 static int	names_into(struct norm_name *, const struct cfg_strlist *,
 		    struct norm_names *);
-
-/* Append c to the growing array *v; -1 on ENOMEM. */
-static int
-cidr_push(struct cidr **v, size_t *n, size_t *cap, const struct cidr *c)
-{
-	struct cidr	*nv;
-
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		if ((nv = realloc(*v, *cap * sizeof(*nv))) == NULL)
-			return (-1);
-		*v = nv;
-	}
-	(*v)[(*n)++] = *c;
-	return (0);
-}
+static int	strlist_add(struct cfg_strlist *, const char *);
+static int	clients_set(struct cfg_loader *, void *,
+		    const config_setting_t *, const struct cfgkey *);
+static int	client_group(struct cfg_loader *, struct cfg_client *,
+		    const config_setting_t *);
+static int	client_from_list(struct cfg_loader *, struct cfg_client *,
+		    const config_setting_t *);
+static void	clients_default(void *);
+static void	clients_free(void *);
+static void	clients_dump(const void *, FILE *);
+static void	client_from(struct cfg_loader *, struct cfg_client *,
+		    const config_setting_t *);
 
 /*
  * Parse "unix:/path", "systemd:NAME", "a.b.c.d:port" or "[v6]:port".
@@ -168,114 +182,59 @@ parse_addr(const char *s, int listen, struct cfg_addr *a, const char **why)
 	return (0);
 }
 
-/* Parse a list of CIDRs into *v (grown); returns errors found. */
-static int
-cidr_list(struct cfg_loader *L, const struct cfg_strlist *sl,
-    const config_setting_t *s, struct cidr **v, size_t *n, size_t *cap,
-    const char *key)
-{
-	enum cidr_status	 st;
-	struct cidr		 c;
-	char			 b[CIDR_STRLEN];
-	const char		*file;
-	int			 line = 0, bad = 0;
-	size_t			 i;
-
-	for (i = 0; i < sl->sl_n; i++) {
-		st = cidr_parse(sl->sl_v[i], strlen(sl->sl_v[i]), &c);
-		if (st != CIDR_OK) {
-			file = s ? cfgfile_where(L, config_setting_get_elem(s,
-			    (unsigned)i), &line) : L->L_cfg->c_file;
-			if (st == CIDR_ERR_HOSTBITS)
-				cfgfile_msg(L, 0, file, line, "%s: \"%s\": %s "
-				    "(did you mean %s?)", key, sl->sl_v[i],
-				    cidr_strerror(st), (cidr_format(&c, b), b));
-			else
-				cfgfile_msg(L, 0, file, line, "%s: \"%s\": %s",
-				    key, sl->sl_v[i], cidr_strerror(st));
-			bad++;
-			continue;
-		}
-		if (cidr_push(v, n, cap, &c) < 0)
-			return (bad + 1);
-	}
-	return (bad);
-}
-
-/* trusted_proxies_file: one CIDR per line, '#' comments, blank lines. */
+/* Header names nginx can send are upper case with '_' (warn otherwise). */
 static void
-read_trusted_file(struct cfg_loader *L, struct cfg_app *a,
-    const config_setting_t *g, struct cidr **v, size_t *n, size_t *cap)
+check_name(struct cfg_loader *L, const char *name, const char *file,
+    int line, const char *key)
 {
-	struct cidr		 c;
-	char			 line[512], *p, *e, *path;
-	const char		*file, *kf;
-	FILE			*f;
-	int			 lineno = 0, gl, r;
+	const char	*p;
 
-	path = cfgfile_path(L->L_dir, a->a_trusted_proxies_file);
-	file = cfgfile_where(L, config_setting_get_member(g,
-	    "trusted_proxies_file"), &gl);
-	if (path == NULL || (f = fopen(path, "r")) == NULL) {
-		cfgfile_msg(L, 0, file, gl, "trusted_proxies_file \"%s\": %s",
-		    a->a_trusted_proxies_file, strerror(errno));
-		free(path);
+	if (*name == '\0' || strpbrk(name, "= \t\r\n") != NULL) {
+		cfgfile_msg(L, 0, file, line, "%s: \"%s\" is not a param "
+		    "name", key, name);
 		return;
 	}
-	kf = cfgfile_keep(L->L_cfg, path);
-	while ((r = cfgfile_line(f, line, sizeof(line))) != 0) {
-		lineno++;
-		if (r < 0) {
-			cfgfile_msg(L, 0, kf, lineno, "line longer than %zu "
-			    "bytes", sizeof(line) - 1);
-			continue;
-		}
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		for (e = p + strlen(p); e > p && (e[-1] == '\r' ||
-		    e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
-		*e = '\0';
-		if (*p == '\0')
-			continue;
-		if (cidr_parse(p, strlen(p), &c) != CIDR_OK)
-			cfgfile_msg(L, 0, kf, lineno, "\"%s\": not an IP "
-			    "address or CIDR", p);
-		else if (cidr_push(v, n, cap, &c) < 0)
-			cfgfile_msg(L, 0, kf, lineno, "out of memory");
-	}
-	fclose(f);
-	free(path);
+	for (p = name; *p != '\0'; p++)
+		if ((*p >= 'a' && *p <= 'z') || *p == '-')
+			break;
+	if (*p != '\0')
+		cfgfile_msg(L, 1, file, line, "%s: \"%s\" has lower case or "
+		    "'-': nginx sends headers as HTTP_X_NAME", key, name);
 }
 
-/* Header names nginx can send are upper case with '_' (warn otherwise). */
 static void
 check_names(struct cfg_loader *L, const struct cfg_strlist *sl,
     const config_setting_t *s, const char *key)
 {
-	const char	*file, *p;
+	const char	*file = L->L_cfg->c_file;
 	int		 line = 0;
 	size_t		 i;
 
 	for (i = 0; i < sl->sl_n; i++) {
-		p = sl->sl_v[i];
-		file = s ? cfgfile_where(L, config_setting_get_elem(s,
-		    (unsigned)i), &line) : L->L_cfg->c_file;
-		if (*p == '\0' || strpbrk(p, "= \t\r\n") != NULL) {
-			cfgfile_msg(L, 0, file, line, "%s: \"%s\" is not a "
-			    "param name", key, p);
-			continue;
-		}
-		for (; *p != '\0'; p++)
-			if ((*p >= 'a' && *p <= 'z') || *p == '-')
-				break;
-		if (*p != '\0')
-			cfgfile_msg(L, 1, file, line, "%s: \"%s\" has lower "
-			    "case or '-': nginx sends headers as HTTP_X_NAME",
-			    key, sl->sl_v[i]);
+		if (s != NULL)
+			file = cfgfile_where(L, config_setting_get_elem(s,
+			    (unsigned)i), &line);
+		check_name(L, sl->sl_v[i], file, line, key);
 	}
+}
+
+/* Add name to sl unless it is there; -1 on ENOMEM. */
+static int
+strlist_add(struct cfg_strlist *sl, const char *name)
+{
+	char	**v;
+	size_t	  i;
+
+	for (i = 0; i < sl->sl_n; i++)
+		if (strcmp(sl->sl_v[i], name) == 0)
+			return (0);
+	if ((v = realloc(sl->sl_v, (sl->sl_n + 2) * sizeof(*v))) == NULL)
+		return (-1);
+	sl->sl_v = v;
+	if ((v[sl->sl_n] = strdup(name)) == NULL)
+		return (-1);
+	v[++sl->sl_n] = NULL;
+	return (0);
 }
 
 /* The member of group g called key, or NULL when it was not set. */
@@ -386,28 +345,159 @@ v_mode(struct cfg_loader *L, struct cfg_app *a,
 	a->a_mode = (unsigned)mode;
 }
 
-/* Compile a CIDR list (plus extra blocks) into a set; NULL on ENOMEM. */
-static struct cidr_set *
-compile_set(struct cfg_loader *L, struct cfg_app *a, struct cidr *v, size_t n)
-{
-	struct cidr_set	*set;
-
-	if ((set = cidr_set_new(v, n)) == NULL)
-		cfgfile_msg(L, 0, a->a_file, a->a_line, "out of memory");
-	free(v);
-	return (set);
-}
-
 static void
 v_allow(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
     const struct cfgkey *k UNUSED, int line UNUSED)
 {
-	struct cidr	*v = NULL;
-	size_t		 n = 0, cap = 0;
+	struct cfgcidr_vec	v = { NULL, 0, 0 };
 
-	cidr_list(L, &a->a_allow_from, member(g, "allow_from"), &v, &n,
-	    &cap, "allow_from");
-	a->a_allow = compile_set(L, a, v, n);
+	cfgcidr_list(L, &a->a_allow_from, member(g, "allow_from"),
+	    "allow_from", &v, NULL);
+	a->a_allow = cfgcidr_compile(L, a->a_file, a->a_line, &v);
+}
+
+/* trusted_proxies and trusted_proxies_file: "unix:" allowed in both. */
+static void
+v_trusted(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
+    const struct cfgkey *k UNUSED, int line)
+{
+	struct cfgcidr_vec	 v = { NULL, 0, 0 };
+	const char		*file;
+	int			 fl;
+	size_t			 i;
+
+	cfgcidr_list(L, &a->a_trusted_proxies, member(g, "trusted_proxies"),
+	    "trusted_proxies", &v, &a->a_trust_unix);
+	if (a->a_trusted_proxies_file != NULL) {
+		file = cfgfile_where(L, member(g, "trusted_proxies_file"), &fl);
+		cfgcidr_file(L, a->a_trusted_proxies_file,
+		    "trusted_proxies_file", file, fl, &v, &a->a_trust_unix);
+	}
+	for (i = 0; i < v.cv_n; i++)
+		if (v.cv_v[i].c_plen == 0)
+			cfgfile_msg(L, 1, a->a_file, line, "trusted_proxies: "
+			    "%s trusts every address: anyone can set the "
+			    "client address", v.cv_v[i].c_addr.a_family ==
+			    ADDR_V4 ? "0.0.0.0/0" : "::/0");
+	if ((a->a_trusted = cfgcidr_compile(L, a->a_file, a->a_line, &v)) !=
+	    NULL)
+		a->a_ntrusted = cidr_set_count(a->a_trusted);
+}
+
+/*
+ * client_headers: a list of names and { header; from; from_file; }
+ * groups (SPEC §3.2).  libconfig arrays [ ] hold only scalars, so a list
+ * with a group is written ( "HTTP_X_FORWARDED_FOR", { ... } ).
+ */
+static int
+clients_set(struct cfg_loader *L, void *p, const config_setting_t *s,
+    const struct cfgkey *k)
+{
+	struct cfg_clients	*cl = p;
+	struct cfg_client	*e;
+	config_setting_t	*el;
+	const char		*file;
+	int			 n, i, line, bad = 0;
+
+	memset(cl, 0, sizeof(*cl));
+	file = cfgfile_where(L, s, &line);
+	if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
+		cfgfile_msg(L, 0, file, line, "%s: expected a list of param "
+		    "names and { header = ...; from = [ ... ]; } groups",
+		    k->k_name);
+		return (-1);
+	}
+	n = config_setting_length(s);
+	if ((cl->cl_v = calloc((size_t)n + 1, sizeof(*cl->cl_v))) == NULL) {
+		cfgfile_msg(L, 0, file, line, "out of memory");
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, (unsigned)i);
+		e = &cl->cl_v[cl->cl_n++];
+		e->cc_file = cfgfile_where(L, el, &e->cc_line);
+		if (config_setting_type(el) == CONFIG_TYPE_STRING) {
+			e->cc_header = strdup(config_setting_get_string(el));
+		} else if (config_setting_is_group(el)) {
+			e->cc_group = 1;
+			bad += client_group(L, e, el);
+		} else {
+			cfgfile_msg(L, 0, e->cc_file, e->cc_line, "%s: element "
+			    "%d is neither a param name nor a group",
+			    k->k_name, i + 1);
+			bad++;
+		}
+	}
+	return (bad ? -1 : 0);
+}
+
+/* One { header = ...; from = [ ... ]; from_file = ...; } entry. */
+static int
+client_group(struct cfg_loader *L, struct cfg_client *e,
+    const config_setting_t *g)
+{
+	config_setting_t	*m;
+	const char		*name, *file;
+	int			 i, line, bad = 0;
+
+	for (i = 0; i < config_setting_length(g); i++) {
+		m = config_setting_get_elem(g, (unsigned)i);
+		name = config_setting_name(m);
+		file = cfgfile_where(L, m, &line);
+		if (strcmp(name, "header") == 0 &&
+		    config_setting_type(m) == CONFIG_TYPE_STRING) {
+			e->cc_header = strdup(config_setting_get_string(m));
+		} else if (strcmp(name, "from_file") == 0 &&
+		    config_setting_type(m) == CONFIG_TYPE_STRING) {
+			e->cc_from_file = strdup(config_setting_get_string(m));
+		} else if (strcmp(name, "from") == 0 &&
+		    (config_setting_is_list(m) || config_setting_is_array(m))) {
+			bad += client_from_list(L, e, m);
+		} else {
+			cfgfile_msg(L, 0, file, line, "client_headers: \"%s\" "
+			    "in a group: expected header = \"NAME\", from = "
+			    "[ CIDRs ] or from_file = \"path\"", name);
+			bad++;
+		}
+	}
+	if (e->cc_header == NULL) {
+		cfgfile_msg(L, 0, e->cc_file, e->cc_line, "client_headers: a "
+		    "group needs header = \"HTTP_...\"");
+		bad++;
+	}
+	if (e->cc_from.sl_n == 0 && e->cc_from_file == NULL) {
+		cfgfile_msg(L, 0, e->cc_file, e->cc_line, "client_headers: "
+		    "group %s needs from or from_file (the addresses it is "
+		    "believed from)", e->cc_header ? e->cc_header : "");
+		bad++;
+	}
+	return (bad);
+}
+
+/* A group's from = [ ... ]: strings, checked as CIDRs later. */
+static int
+client_from_list(struct cfg_loader *L, struct cfg_client *e,
+    const config_setting_t *m)
+{
+	config_setting_t	*el;
+	const char		*file;
+	int			 j, line, bad = 0;
+
+	e->cc_from.sl_v = calloc((size_t)config_setting_length(m) + 1,
+	    sizeof(char *));
+	for (j = 0; e->cc_from.sl_v != NULL &&
+	    (el = config_setting_get_elem(m, (unsigned)j)) != NULL; j++) {
+		if (config_setting_type(el) == CONFIG_TYPE_STRING) {
+			e->cc_from.sl_v[e->cc_from.sl_n++] =
+			    strdup(config_setting_get_string(el));
+			continue;
+		}
+		file = cfgfile_where(L, el, &line);
+		cfgfile_msg(L, 0, file, line, "client_headers: from: element "
+		    "%d is not a string", j + 1);
+		bad++;
+	}
+	return (bad);
 }
 
 /* SPEC §6.1: judged on the rewritten REMOTE_ADDR. */
@@ -415,33 +505,154 @@ static void
 v_status_allow(struct cfg_loader *L, struct cfg_app *a,
     const config_setting_t *g, const struct cfgkey *k UNUSED, int line UNUSED)
 {
-	struct cidr	*v = NULL;
-	size_t		 n = 0, cap = 0;
+	struct cfgcidr_vec	v = { NULL, 0, 0 };
 
-	cidr_list(L, &a->a_status_allow, member(g, "status_allow"), &v, &n,
-	    &cap, "status_allow");
-	a->a_status_set = compile_set(L, a, v, n);
+	cfgcidr_list(L, &a->a_status_allow, member(g, "status_allow"),
+	    "status_allow", &v, NULL);
+	a->a_status_set = cfgcidr_compile(L, a->a_file, a->a_line, &v);
 }
 
 static void
-v_trusted(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
-    const struct cfgkey *k UNUSED, int line UNUSED)
+clients_default(void *p)
 {
-	struct cidr	*v = NULL;
-	size_t		 n = 0, cap = 0, i;
+	struct cfg_clients	*cl = p;
 
-	cidr_list(L, &a->a_trusted_proxies, member(g, "trusted_proxies"),
-	    &v, &n, &cap, "trusted_proxies");
-	if (a->a_trusted_proxies_file != NULL)
-		read_trusted_file(L, a, g, &v, &n, &cap);
-	for (i = 0; i < n; i++)
-		if (v[i].c_plen == 0)
-			cfgfile_msg(L, 1, a->a_file, line, "trusted_proxies: "
-			    "%s trusts every address: anyone can set the "
-			    "client address", v[i].c_addr.a_family == ADDR_V4 ?
-			    "0.0.0.0/0" : "::/0");
-	if ((a->a_trusted = compile_set(L, a, v, n)) != NULL)
-		a->a_ntrusted = cidr_set_count(a->a_trusted);
+	/* SPEC §3.2: ["HTTP_X_FORWARDED_FOR"]. */
+	cl->cl_n = 0;
+	if ((cl->cl_v = calloc(2, sizeof(*cl->cl_v))) == NULL)
+		return;
+	if ((cl->cl_v[0].cc_header = strdup("HTTP_X_FORWARDED_FOR")) != NULL)
+		cl->cl_n = 1;
+}
+
+static void
+clients_free(void *p)
+{
+	struct cfg_clients	*cl = p;
+	struct cfg_client	*e;
+	size_t			 i, j;
+
+	for (i = 0; i < cl->cl_n; i++) {
+		e = &cl->cl_v[i];
+		free(e->cc_header);
+		for (j = 0; j < e->cc_from.sl_n; j++)
+			free(e->cc_from.sl_v[j]);
+		free(e->cc_from.sl_v);
+		free(e->cc_from_file);
+		cidr_set_free(e->cc_set);
+	}
+	free(cl->cl_v);
+	memset(cl, 0, sizeof(*cl));
+}
+
+static void
+clients_dump(const void *p, FILE *f)
+{
+	const struct cfg_clients *cl = p;
+	const struct cfg_client	*e;
+	size_t			 i, j;
+	int			 groups = 0;
+
+	for (i = 0; i < cl->cl_n; i++)
+		groups |= cl->cl_v[i].cc_group;
+	fputs(groups ? "(" : "[", f);
+	for (i = 0; i < cl->cl_n; i++) {
+		e = &cl->cl_v[i];
+		fputs(i ? ", " : " ", f);
+		if (!e->cc_group) {
+			cfgkey_dump_str(f, e->cc_header ? e->cc_header : "");
+			continue;
+		}
+		fputs("{ header = ", f);
+		cfgkey_dump_str(f, e->cc_header ? e->cc_header : "");
+		fputs("; from = [", f);
+		for (j = 0; j < e->cc_from.sl_n; j++) {
+			fputs(j ? ", " : " ", f);
+			cfgkey_dump_str(f, e->cc_from.sl_v[j]);
+		}
+		fputs(e->cc_from.sl_n ? " ];" : "];", f);
+		if (e->cc_from_file != NULL) {
+			fputs(" from_file = ", f);
+			cfgkey_dump_str(f, e->cc_from_file);
+			fputc(';', f);
+		}
+		fputs(" }", f);
+	}
+	fputs(cl->cl_n ? (groups ? " )" : " ]") : (groups ? ")" : "]"), f);
+}
+
+static const struct cfgkey_ops clients_ops = {
+	clients_set, clients_default, clients_free, clients_dump,
+};
+
+/* Compile a group's from and from_file into its set (SPEC §4.3a). */
+static void
+client_from(struct cfg_loader *L, struct cfg_client *e,
+    const config_setting_t *el)
+{
+	struct cfgcidr_vec	 v = { NULL, 0, 0 };
+	const config_setting_t	*m;
+	const char		*file;
+	int			 line;
+
+	cfgcidr_list(L, &e->cc_from, el ? member(el, "from") : NULL,
+	    "client_headers: from", &v, NULL);
+	if (e->cc_from_file != NULL) {
+		m = el ? member(el, "from_file") : NULL;
+		file = m ? cfgfile_where(L, m, &line) : e->cc_file;
+		if (m == NULL)
+			line = e->cc_line;
+		cfgcidr_file(L, e->cc_from_file, "client_headers: from_file",
+		    file, line, &v, NULL);
+	}
+	e->cc_set = cfgcidr_compile(L, e->cc_file, e->cc_line, &v);
+}
+
+static void
+v_clients(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
+    const struct cfgkey *k, int line UNUSED)
+{
+	const config_setting_t	*s = member(g, k->k_name), *el;
+	struct cfg_client	*e;
+	size_t			 i;
+
+	for (i = 0; i < a->a_client_headers.cl_n; i++) {
+		e = &a->a_client_headers.cl_v[i];
+		el = s ? config_setting_get_elem(s, (unsigned)i) : NULL;
+		check_name(L, e->cc_header, e->cc_file, e->cc_line, k->k_name);
+		if (e->cc_group)
+			client_from(L, e, el);
+	}
+}
+
+/*
+ * forwarded_params: the built-in list or the configured one, with every
+ * configured header name added (SPEC §4.9), so -T shows what is
+ * stripped.  The header keys come earlier in the table.
+ */
+static void
+v_fwd(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
+    const struct cfgkey *k, int line)
+{
+	const struct cfg_strlist *lists[] = {
+		&a->a_proto_headers, &a->a_port_headers, &a->a_host_headers,
+	};
+	struct cfg_strlist	*fw = &a->a_forwarded_params;
+	size_t			 i, j;
+	int			 bad = 0;
+
+	check_names(L, fw, member(g, k->k_name), k->k_name);
+	for (i = 0; i < a->a_client_headers.cl_n; i++)
+		if (a->a_client_headers.cl_v[i].cc_header != NULL)
+			bad |= strlist_add(fw,
+			    a->a_client_headers.cl_v[i].cc_header);
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		for (j = 0; j < lists[i]->sl_n; j++)
+			bad |= strlist_add(fw, lists[i]->sl_v[j]);
+	if (a->a_uri_header[0] != '\0')
+		bad |= strlist_add(fw, a->a_uri_header);
+	if (bad)
+		cfgfile_msg(L, 0, a->a_file, line, "out of memory");
 }
 
 static void
@@ -504,30 +715,45 @@ static void
 build_policy(struct cfg_loader *L, struct cfg_app *a)
 {
 	struct norm_policy	*np = &a->a_policy;
+	const struct cfg_clients *cl = &a->a_client_headers;
 	struct norm_name	*v;
-	size_t			 n;
+	size_t			 n, i;
 
-	n = a->a_client_headers.sl_n + a->a_proto_headers.sl_n +
-	    a->a_port_headers.sl_n + a->a_host_headers.sl_n +
-	    a->a_drop_params.sl_n + a->a_reject_params.sl_n;
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL) {
+	n = cl->cl_n + a->a_proto_headers.sl_n + a->a_port_headers.sl_n +
+	    a->a_host_headers.sl_n + a->a_drop_params.sl_n +
+	    a->a_reject_params.sl_n + a->a_forwarded_params.sl_n;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL ||
+	    (a->a_from = calloc(cl->cl_n + 1, sizeof(*a->a_from))) == NULL) {
+		free(v);
 		cfgfile_msg(L, 0, a->a_file, a->a_line, "out of memory");
 		return;
 	}
 	a->a_names = v;
-	v += names_into(v, &a->a_client_headers, &np->np_client);
+	for (i = 0; i < cl->cl_n; i++) {
+		v[i].n_str = cl->cl_v[i].cc_header ? cl->cl_v[i].cc_header :
+		    "";
+		v[i].n_len = strlen(v[i].n_str);
+		a->a_from[i] = cl->cl_v[i].cc_set;
+	}
+	np->np_client.nn_v = v;
+	np->np_client.nn_n = cl->cl_n;
+	np->np_client_from = a->a_from;
+	v += cl->cl_n;
 	v += names_into(v, &a->a_proto_headers, &np->np_proto);
 	v += names_into(v, &a->a_port_headers, &np->np_port);
 	v += names_into(v, &a->a_host_headers, &np->np_host);
 	v += names_into(v, &a->a_drop_params, &np->np_drop);
-	names_into(v, &a->a_reject_params, &np->np_reject);
+	v += names_into(v, &a->a_reject_params, &np->np_reject);
+	names_into(v, &a->a_forwarded_params, &np->np_fwd);
 	np->np_uri.n_str = a->a_uri_header;
 	np->np_uri.n_len = strlen(a->a_uri_header);
 	np->np_trusted = a->a_trusted;
+	np->np_trust_unix = a->a_trust_unix;
 	np->np_pick = strcmp(a->a_client_pick, "leftmost_untrusted") == 0 ?
 	    NORM_PICK_LEFTMOST : NORM_PICK_RIGHTMOST;
 	np->np_assume_secure = a->a_assume_secure;
 	np->np_strip = a->a_strip_untrusted;
+	np->np_keep = strcmp(a->a_forwarded_after, "keep") == 0;
 }
 
 void
@@ -575,6 +801,7 @@ cfgapp_free(struct cfg_app *a)
 	cidr_set_free(a->a_allow);
 	cidr_set_free(a->a_trusted);
 	free(a->a_names);
+	free(a->a_from);
 }
 
 void

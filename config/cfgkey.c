@@ -47,6 +47,9 @@ cfgkey_default(const struct cfgkey *k, void *base)
 		    k->k_ldef[n] != NULL; n++)
 			sl->sl_v[sl->sl_n++] = strdup(k->k_ldef[n]);
 		break;
+	case CFGKEY_CUSTOM:
+		k->k_ops->o_default(p);
+		break;
 	}
 }
 
@@ -65,6 +68,8 @@ set_key(struct cfg_loader *L, const struct cfgkey *k, void *base,
 
 	file = cfgfile_where(L, s, &line);
 	switch (k->k_type) {
+	case CFGKEY_CUSTOM:
+		return (k->k_ops->o_set(L, p, s, k));
 	case CFGKEY_STR:
 	case CFGKEY_ENUM:
 		if (type != CONFIG_TYPE_STRING)
@@ -220,6 +225,8 @@ cfgkey_free(const struct cfgkey *tab, size_t n, void *base)
 			for (i = 0; i < sl->sl_n; i++)
 				free(sl->sl_v[i]);
 			free(sl->sl_v);
+		} else if (tab[k].k_type == CFGKEY_CUSTOM) {
+			tab[k].k_ops->o_free(p);
 		}
 	}
 }
@@ -277,6 +284,10 @@ cfgkey_dump(const struct cfgkey *tab, size_t n, const void *base, FILE *f,
 				cfgkey_dump_str(f, sl->sl_v[i]);
 			}
 			fputs(sl->sl_n ? " ]" : "]", f);
+			break;
+		case CFGKEY_CUSTOM:
+			fprintf(f, "%s%s = ", ind, tab[k].k_name);
+			tab[k].k_ops->o_dump(p, f);
 			break;
 		}
 		fputs(";\n", f);

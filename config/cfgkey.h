@@ -20,6 +20,7 @@ enum cfgkey_type {
 	CFGKEY_LIST,	/* struct cfg_strlist of strings */
 	CFGKEY_STRS,	/* the same, and one string is a list of one */
 	CFGKEY_ENUM,	/* char *, one of k_enum */
+	CFGKEY_CUSTOM,	/* k_ops does everything */
 };
 
 struct cfg_app;
@@ -28,6 +29,17 @@ struct cfgkey;
 /* Semantic check of an app key once loaded; line is its line. */
 typedef void cfgkey_check(struct cfg_loader *, struct cfg_app *,
     const config_setting_t *g, const struct cfgkey *, int line);
+
+/* A key with its own syntax (e.g. a list of strings or groups). */
+struct cfgkey_ops {
+	/* Store setting s into p; 0, or -1 with the error recorded. */
+	int	(*o_set)(struct cfg_loader *, void *p,
+		    const config_setting_t *s, const struct cfgkey *);
+	void	(*o_default)(void *p);
+	void	(*o_free)(void *p);
+	/* Print the value (after "name = ", without the ";"). */
+	void	(*o_dump)(const void *p, FILE *f);
+};
 
 struct cfgkey {
 	const char		*k_name;
@@ -41,21 +53,31 @@ struct cfgkey {
 	const char *const	*k_enum;	/* ENUM values */
 	int			 k_required;
 	cfgkey_check		*k_check;
+	const struct cfgkey_ops	*k_ops;		/* CUSTOM */
 };
 
 /* Table rows; st is the struct the offsets are in. */
-#define CFGKEY_S(st, n, f, d, req, c) \
-	{ n, CFGKEY_STR, offsetof(st, f), d, NULL, 0, 0, 0, NULL, req, c }
-#define CFGKEY_B(st, n, f, d) \
-	{ n, CFGKEY_BOOL, offsetof(st, f), NULL, NULL, d, 0, 1, NULL, 0, NULL }
-#define CFGKEY_I(st, n, f, d, lo, hi) \
-	{ n, CFGKEY_INT, offsetof(st, f), NULL, NULL, d, lo, hi, NULL, 0, NULL }
-#define CFGKEY_L(st, n, f, d, c) \
-	{ n, CFGKEY_LIST, offsetof(st, f), NULL, d, 0, 0, 0, NULL, 0, c }
-#define CFGKEY_SL(st, n, f, req, c) \
-	{ n, CFGKEY_STRS, offsetof(st, f), NULL, NULL, 0, 0, 0, NULL, req, c }
-#define CFGKEY_E(st, n, f, d, v, c) \
-	{ n, CFGKEY_ENUM, offsetof(st, f), d, NULL, 0, 0, 0, v, 0, c }
+#define CFGKEY_S(st, n, f, d, req, c)	{ .k_name = n,			\
+	.k_type = CFGKEY_STR, .k_off = offsetof(st, f), .k_def = d,	\
+	.k_required = req, .k_check = c }
+#define CFGKEY_B(st, n, f, d)		{ .k_name = n,			\
+	.k_type = CFGKEY_BOOL, .k_off = offsetof(st, f), .k_idef = d,	\
+	.k_max = 1 }
+#define CFGKEY_I(st, n, f, d, lo, hi)	{ .k_name = n,			\
+	.k_type = CFGKEY_INT, .k_off = offsetof(st, f), .k_idef = d,	\
+	.k_min = lo, .k_max = hi }
+#define CFGKEY_L(st, n, f, d, c)	{ .k_name = n,			\
+	.k_type = CFGKEY_LIST, .k_off = offsetof(st, f), .k_ldef = d,	\
+	.k_check = c }
+#define CFGKEY_SL(st, n, f, req, c)	{ .k_name = n,			\
+	.k_type = CFGKEY_STRS, .k_off = offsetof(st, f),		\
+	.k_required = req, .k_check = c }
+#define CFGKEY_E(st, n, f, d, v, c)	{ .k_name = n,			\
+	.k_type = CFGKEY_ENUM, .k_off = offsetof(st, f), .k_def = d,	\
+	.k_enum = v, .k_check = c }
+#define CFGKEY_C(st, n, f, ops, c)	{ .k_name = n,			\
+	.k_type = CFGKEY_CUSTOM, .k_off = offsetof(st, f), .k_ops = ops, \
+	.k_check = c }
 
 /*
  * Load the members of group g whose keys are in tab into base.  Keys not

@@ -46,6 +46,25 @@ struct cfg_strlist {
 	size_t	  sl_n;
 };
 
+/*
+ * One client_headers entry: a plain header name, or a group whose header
+ * is believed only from the addresses of from/from_file (SPEC §4.3a).
+ */
+struct cfg_client {
+	char			*cc_header;
+	struct cfg_strlist	 cc_from;
+	char			*cc_from_file;
+	int			 cc_group;	/* written as { ... } */
+	const char		*cc_file;	/* where it was written */
+	int			 cc_line;
+	struct cidr_set		*cc_set;	/* from + from_file, compiled */
+};
+
+struct cfg_clients {
+	struct cfg_client	*cl_v;
+	size_t			 cl_n;
+};
+
 enum cfg_protocol {
 	CFG_PROTO_FASTCGI,
 	CFG_PROTO_SCGI,
@@ -89,7 +108,7 @@ struct cfg_app {
 	struct cidr_set		*a_status_set;
 	struct cfg_strlist	 a_trusted_proxies;
 	char			*a_trusted_proxies_file;
-	struct cfg_strlist	 a_client_headers;
+	struct cfg_clients	 a_client_headers;
 	char			*a_client_pick;
 	struct cfg_strlist	 a_proto_headers;
 	struct cfg_strlist	 a_port_headers;
@@ -99,6 +118,8 @@ struct cfg_app {
 	int			 a_strip_untrusted;
 	struct cfg_strlist	 a_drop_params;
 	struct cfg_strlist	 a_reject_params;
+	struct cfg_strlist	 a_forwarded_params;
+	char			*a_forwarded_after;
 	long			 a_max_params_bytes;
 	long			 a_connect_timeout_ms;
 	long			 a_params_timeout_ms;
@@ -106,9 +127,11 @@ struct cfg_app {
 	long			 a_max_connections;
 	/* Compiled. */
 	struct cidr_set		*a_trusted;
+	int			 a_trust_unix;	/* "unix:" in trusted_proxies */
 	size_t			 a_ntrusted;	/* blocks, file included */
 	struct norm_policy	 a_policy;
 	struct norm_name	*a_names;	/* storage behind a_policy */
+	const struct cidr_set	**a_from;	/* behind np_client_from */
 };
 
 enum cfg_log_level {

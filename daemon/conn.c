@@ -691,12 +691,31 @@ send_request(struct conn *c)
 
 	c->c_requests++;
 	if (c->c_pp_have) {
-		/* SPEC §5.3: usable in client_headers like any param. */
-		n = snprintf(pb, sizeof(pb), "%d", c->c_pp.r_src_port);
+		/*
+		 * SPEC §5.3: usable in client_headers like any param; the v2
+		 * TLVs in proto_headers and host_headers, where the policy
+		 * checks them as it checks the headers they stand for.
+		 */
+		const struct pp_result *pp = &c->c_pp;
+
+		if (pp->r_tlv_refused)
+			log_info(c->c_app->a_name, "conn=%lu peer=%s PROXY v2 "
+			    "AUTHORITY or UNIQUE_ID TLV not printable or too "
+			    "long: left out", c->c_id, c->c_peer);
+		n = snprintf(pb, sizeof(pb), "%d", pp->r_src_port);
 		if (params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_ADDR"), a,
-		    addr_format(&c->c_pp.r_src, a)) != PARAMS_OK ||
+		    addr_format(&pp->r_src, a)) != PARAMS_OK ||
 		    params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_PORT"),
-		    pb, (size_t)n) != PARAMS_OK)
+		    pb, (size_t)n) != PARAMS_OK ||
+		    (pp->r_ssl != -1 && params_set(c->c_params,
+		    PARAMS_STR("PROXY_PROTOCOL_PROTO"), pp->r_ssl ? "https" :
+		    "http", pp->r_ssl ? 5 : 4) != PARAMS_OK) ||
+		    (pp->r_authority_len > 0 && params_set(c->c_params,
+		    PARAMS_STR("PROXY_PROTOCOL_AUTHORITY"), pp->r_authority,
+		    pp->r_authority_len) != PARAMS_OK) ||
+		    (pp->r_unique_id_len > 0 && params_set(c->c_params,
+		    PARAMS_STR("PROXY_PROTOCOL_UNIQUE_ID"), pp->r_unique_id,
+		    pp->r_unique_id_len) != PARAMS_OK))
 			return (answer(c, ST_431,
 			    "params too large"));
 	}

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -5,14 +7,54 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "daemon/log.h"
 
 int		 log_level_cur = LOG_LVL_INFO;
 static FILE	*log_file;
 static char	*log_path;
 static int	 log_syslog;
+static int	 log_journal = -1;	/* -1: not checked yet */
 
 static const char *const names[] = { "error", "warn", "info", "debug" };
+/* sd-daemon.h: journald reads a "<N>" prefix as the line's priority. */
+static const char *const prefixes[] = { SD_ERR, SD_WARNING, SD_INFO,
+    SD_DEBUG };
+
+static int	stderr_is_journal(void);
+
+/*
+ * systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected
+ * to stderr; only when fd 2 is still that stream do "<N>" prefixes mean
+ * anything (a shell started from the unit may have redirected it).
+ */
+static int
+stderr_is_journal(void)
+{
+	struct stat	 st;
+	const char	*e;
+	char		 want[64];
+
+	if (log_journal >= 0)
+		return (log_journal);
+	log_journal = 0;
+	if ((e = getenv("JOURNAL_STREAM")) != NULL && fstat(2, &st) == 0) {
+		snprintf(want, sizeof(want), "%lu:%lu",
+		    (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+		log_journal = strcmp(e, want) == 0;
+	}
+	return (log_journal);
+}
+
+const char *
+log_stderr_prefix(int level)
+{
+	if (level < LOG_LVL_ERROR || level > LOG_LVL_DEBUG ||
+	    !stderr_is_journal())
+		return ("");
+	return (prefixes[level]);
+}
 
 int
 log_init(const char *target, int level)
@@ -67,8 +109,10 @@ vlog(int level, const char *app, const char *fmt, va_list ap)
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (log_syslog)
 		syslog(prio[level], "%s", line);
+	else if (log_file == NULL || log_file == stderr)
+		fprintf(stderr, "%s%s\n", log_stderr_prefix(level), line);
 	else
-		fprintf(log_file ? log_file : stderr, "%s\n", line);
+		fprintf(log_file, "%s\n", line);
 	errno = saved;
 }
 

@@ -17,6 +17,11 @@ extern int	log_level_cur;
 int	log_init(const char *target, int level);
 /* Reopen a file target (SIGUSR1). */
 int	log_reopen(void);
+/*
+ * The "<N>" syslog-priority prefix for a line of this level written to
+ * stderr when stderr is the systemd journal (JOURNAL_STREAM), else "".
+ */
+const char *log_stderr_prefix(int level);
 void	log_msg(int level, const char *app, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	fatalx(const char *fmt, ...)

@@ -18,11 +18,12 @@
 
 #define EXPLAIN_TRAIL	65536
 
+#include "daemon/log.h"
 #include "daemon/server.h"
 
 static void	usage(FILE *);
 static int	explain(const struct cfg *, const char *);
-static struct cfg *load(const char *, int);
+static struct cfg *load(const char **, int);
 
 static void
 usage(FILE *f)
@@ -39,21 +40,32 @@ usage(FILE *f)
 	    "  -h           this help\n", f);
 }
 
-/* Load the config; errors go to stderr as FILE:LINE: message. */
+/*
+ * Load the config; errors go to stderr as FILE:LINE: message (with a
+ * journal priority under systemd).  *pathp becomes the file actually
+ * read, NULL for the built-in config: a reload must read that same file.
+ */
 static struct cfg *
-load(const char *path, int quiet)
+load(const char **pathp, int quiet)
 {
 	struct cfg_errors	 errs;
 	struct cfg		*c;
+	size_t			 i;
+	int			 lvl;
 
-	if (path == NULL && access(CFG_DEFAULT_FILE, F_OK) == 0)
-		path = CFG_DEFAULT_FILE;
-	else if (path == NULL && !quiet)
-		fprintf(stderr, "info: %s not found: using the built-in "
-		    "default config\n", CFG_DEFAULT_FILE);
+	if (*pathp == NULL && access(CFG_DEFAULT_FILE, F_OK) == 0)
+		*pathp = CFG_DEFAULT_FILE;
+	else if (*pathp == NULL && !quiet)
+		fprintf(stderr, "%sinfo: %s not found: using the built-in "
+		    "default config\n", log_stderr_prefix(LOG_LVL_INFO),
+		    CFG_DEFAULT_FILE);
 	cfg_errors_init(&errs);
-	c = cfg_load(path, &errs);
-	cfg_errors_print(&errs, stderr);
+	c = cfg_load(*pathp, &errs);
+	for (i = 0; i < errs.e_n; i++) {
+		lvl = errs.e_v[i].m_warn ? LOG_LVL_WARN : LOG_LVL_ERROR;
+		fprintf(stderr, "%s%s%s\n", log_stderr_prefix(lvl),
+		    errs.e_v[i].m_warn ? "warn: " : "", errs.e_v[i].m_text);
+	}
 	cfg_errors_free(&errs);
 	return (c);
 }
@@ -177,7 +189,7 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return (1);
 	}
-	if ((c = load(path, test != 0 || app != NULL)) == NULL)
+	if ((c = load(&path, test != 0 || app != NULL)) == NULL)
 		return (1);
 	if (level != NULL)
 		c->c_level = (enum cfg_log_level)cfg_log_level_parse(level);

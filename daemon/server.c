@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -32,11 +33,14 @@ static struct listener *listener_find(struct server *, const char *);
 static int	listener_open(struct server *, struct gen *,
 		    const struct cfg_app *);
 static void	listener_free(struct listener *);
+static void	listener_close(struct listener *);
 static void	accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	accept_error_cb(struct evconnlistener *, void *);
 static void	signal_cb(evutil_socket_t, short, void *);
 static void	reload(struct server *);
+static void	reload_status(struct server *, const char *);
+static void	quit(struct server *);
 static int	apply(struct server *, struct cfg *);
 static void	drop_privileges(const struct cfg *);
 static int	systemd_fd(const char *);
@@ -137,6 +141,7 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 			goto fail;
 		}
 		evutil_make_socket_nonblocking(fd);
+		l->l_systemd = 1;
 	} else if (la->ca_kind == CFG_ADDR_UNIX) {
 		len = (socklen_t)srv_sockaddr(la, &ss);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
@@ -180,8 +185,10 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 	}
 	if ((l->l_pool = up_pool_new(s->s_base, g, a)) == NULL)
 		goto syserr;
+	/* SPEC §6: a socket from systemd is systemd's; we never close it. */
 	l->l_lev = evconnlistener_new(s->s_base, accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	    (l->l_systemd ? 0 : LEV_OPT_CLOSE_ON_FREE) | LEV_OPT_CLOSE_ON_EXEC,
+	    -1, fd);
 	if (l->l_lev == NULL)
 		goto syserr;
 	evconnlistener_set_error_cb(l->l_lev, accept_error_cb);
@@ -200,7 +207,7 @@ syserr:
 fail:
 	if (l->l_pool != NULL)
 		up_pool_retire(l->l_pool);
-	if (fd >= 0)
+	if (fd >= 0 && !l->l_systemd)
 		close(fd);
 	free(l->l_unlink);
 	free(l->l_key);
@@ -218,16 +225,32 @@ listener_free(struct listener *l)
 			*pp = l->l_next;
 			break;
 		}
-	if (l->l_lev != NULL)
-		evconnlistener_free(l->l_lev);
-	if (l->l_unlink != NULL)
-		unlink(l->l_unlink);
+	listener_close(l);
 	if (l->l_pool != NULL)
 		up_pool_retire(l->l_pool);
 	srv_gen_unref(l->l_gen);
-	free(l->l_unlink);
 	free(l->l_key);
 	free(l);
+}
+
+/*
+ * Stop accepting on l for good: close a socket we bound and unlink its
+ * path, so that clients are refused at once instead of waiting in a
+ * backlog nobody reads.  A socket passed by systemd only leaves the loop:
+ * systemd keeps it, and a later start or reload takes it again.
+ */
+static void
+listener_close(struct listener *l)
+{
+	if (l->l_lev != NULL)
+		evconnlistener_free(l->l_lev);
+	l->l_lev = NULL;
+	if (l->l_unlink != NULL && unlink(l->l_unlink) < 0 && errno != ENOENT)
+		log_warn(l->l_app->a_name, "unlink %s: %s", l->l_unlink,
+		    strerror(errno));
+	/* The path may be reused (by a reload) before the drain ends. */
+	free(l->l_unlink);
+	l->l_unlink = NULL;
 }
 
 static void
@@ -389,18 +412,9 @@ apply(struct server *s, struct cfg *cfg)
 				break;
 		if (i == cfg->c_napps) {
 			log_info(l->l_app->a_name, "removed: draining %zu "
-			    "connections", l->l_nconns);
-			/*
-			 * Close the socket now, so new clients are refused at
-			 * once instead of waiting in a backlog nobody reads.
-			 */
-			evconnlistener_free(l->l_lev);
-			l->l_lev = NULL;
-			if (l->l_unlink != NULL)
-				unlink(l->l_unlink);
-			/* The path may be reused before the drain ends. */
-			free(l->l_unlink);
-			l->l_unlink = NULL;
+			    "connections%s", l->l_nconns, l->l_systemd ?
+			    " (the systemd socket stays open)" : "");
+			listener_close(l);
 			l->l_draining = 1;
 			if (l->l_nconns == 0)
 				listener_free(l);
@@ -436,28 +450,81 @@ reload(struct server *s)
 	size_t			 i;
 
 	sd_notify(0, "RELOADING=1");
+	s->s_reloads++;
 	cfg_errors_init(&errs);
 	cfg = cfg_load(s->s_path, &errs);
 	for (i = 0; i < errs.e_n; i++)
 		log_msg(errs.e_v[i].m_warn ? LOG_LVL_WARN : LOG_LVL_ERROR,
 		    NULL, "reload: %s", errs.e_v[i].m_text);
 	cfg_errors_free(&errs);
-	if (cfg == NULL) {
+	if (cfg != NULL && s->s_level >= 0)
+		cfg->c_level = (enum cfg_log_level)s->s_level;
+	if (cfg == NULL || apply(s, cfg) < 0) {
+		cfg_free(cfg);
 		log_error(NULL, "reload failed: keeping the running config");
+		reload_status(s, "failed");
 	} else {
-		if (s->s_level >= 0)
-			cfg->c_level = (enum cfg_log_level)s->s_level;
-		log_init(cfg->c_log, (int)cfg->c_level);
-		if (apply(s, cfg) < 0) {
-			log_error(NULL, "reload failed: keeping the running "
-			    "config");
-			cfg_free(cfg);
-		} else {
-			log_info(NULL, "reloaded %s: %zu apps", cfg->c_file,
-			    cfg->c_napps);
-		}
+		if (log_init(cfg->c_log, (int)cfg->c_level) < 0)
+			log_error(NULL, "log %s: %s", cfg->c_log,
+			    strerror(errno));
+		log_info(NULL, "reloaded %s: %zu apps", cfg->c_file,
+		    cfg->c_napps);
+		reload_status(s, "ok");
 	}
 	sd_notify(0, "READY=1");
+}
+
+/*
+ * Under systemd (RUNTIME_DIRECTORY set) the outcome of each reload is
+ * written to $RUNTIME_DIRECTORY/reload.status as "PID COUNT ok|failed":
+ * the unit's ExecReload helper waits for it, so that systemctl reload
+ * returns after the reload and fails when it failed (systemd 252 has no
+ * Type=notify-reload).  The file is replaced by rename, never half seen.
+ */
+static void
+reload_status(struct server *s, const char *outcome)
+{
+	const char	*dir = getenv("RUNTIME_DIRECTORY");
+	char		 tmp[4096], path[4096];
+	int		 fd;
+
+	if (s->s_reloads > 0)
+		sd_notifyf(0, "STATUS=reload %lu %s", s->s_reloads, outcome);
+	if (dir == NULL || strchr(dir, ':') != NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/reload.status", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.reload.status", dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%ld %lu %s\n", (long)getpid(),
+	    s->s_reloads, outcome) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0)
+		log_warn(NULL, "%s: %s", path, strerror(errno));
+}
+
+/* SIGQUIT (SPEC §6): stop accepting, drain up to QUIT_DRAIN_SECONDS. */
+static void
+quit(struct server *s)
+{
+	struct listener	*l;
+	struct timeval	 tv = { QUIT_DRAIN_SECONDS, 0 };
+
+	log_info(NULL, "SIGQUIT: graceful stop, %zu connections",
+	    s->s_nconns);
+	sd_notify(0, "STOPPING=1");
+	s->s_quitting = 1;
+	/*
+	 * Close what we bound: a connect() during the drain is then refused
+	 * at once (nginx fails over) instead of queueing in a backlog that
+	 * is reset at exit.  systemd's sockets stay open: systemd owns them.
+	 */
+	for (l = s->s_listeners; l != NULL; l = l->l_next) {
+		if (l->l_systemd && l->l_lev != NULL)
+			evconnlistener_disable(l->l_lev);
+		else
+			listener_close(l);
+	}
+	evtimer_add(s->s_quit_timer, &tv);
+	maybe_exit(s);
 }
 
 /* SIGHUP reload, SIGUSR1 reopen, SIGQUIT drain, SIGTERM/SIGINT stop. */
@@ -465,12 +532,15 @@ static void
 signal_cb(evutil_socket_t sig, short ev, void *arg)
 {
 	struct server	*s = arg;
-	struct listener	*l;
-	struct timeval	 tv = { QUIT_DRAIN_SECONDS, 0 };
 
 	(void)ev;
 	switch (sig) {
 	case SIGHUP:
+		if (s->s_quitting) {
+			log_warn(NULL, "SIGHUP: stopping, reload ignored");
+			reload_status(s, "failed");
+			break;
+		}
 		log_info(NULL, "SIGHUP: reloading");
 		reload(s);
 		break;
@@ -479,15 +549,8 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 			log_error(NULL, "reopen log: %s", strerror(errno));
 		break;
 	case SIGQUIT:
-		log_info(NULL, "SIGQUIT: graceful stop, %zu connections",
-		    s->s_nconns);
-		sd_notify(0, "STOPPING=1");
-		s->s_quitting = 1;
-		for (l = s->s_listeners; l != NULL; l = l->l_next)
-			if (l->l_lev != NULL)
-				evconnlistener_disable(l->l_lev);
-		evtimer_add(s->s_quit_timer, &tv);
-		maybe_exit(s);
+		if (!s->s_quitting)
+			quit(s);
 		break;
 	default:
 		log_info(NULL, "signal %d: stopping now", (int)sig);
@@ -505,8 +568,17 @@ drop_privileges(const struct cfg *cfg)
 	struct group	*gr = NULL;
 	gid_t		 gid;
 
-	if (geteuid() != 0 || (cfg->c_user == NULL && cfg->c_group == NULL))
+	if (cfg->c_user == NULL && cfg->c_group == NULL)
 		return;
+	if (geteuid() != 0) {
+		/* E.g. User= in the systemd unit: already someone else. */
+		if (cfg->c_user && ((pw = getpwnam(cfg->c_user)) == NULL ||
+		    pw->pw_uid != geteuid()))
+			log_warn(NULL, "user \"%s\" ignored: not started as "
+			    "root, running as uid %ld", cfg->c_user,
+			    (long)geteuid());
+		return;
+	}
 	if (cfg->c_user && (pw = getpwnam(cfg->c_user)) == NULL)
 		fatalx("user \"%s\": no such user", cfg->c_user);
 	if (cfg->c_group && (gr = getgrnam(cfg->c_group)) == NULL)
@@ -535,8 +607,12 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	s.s_level = level;
 	if (level >= 0)
 		cfg->c_level = (enum cfg_log_level)level;
-	if (log_init(cfg->c_log, (int)cfg->c_level) < 0)
-		fatalx("log %s: %s", cfg->c_log, strerror(errno));
+	/*
+	 * Until the drop, stderr: the log file is opened by the user that
+	 * will have to reopen it on SIGUSR1 (logrotate).
+	 */
+	if (log_init("stderr", (int)cfg->c_level) < 0)
+		fatalx("log: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * The changelist folds the enable/disable pairs of one loop pass into
@@ -562,6 +638,9 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	if (apply(&s, cfg) < 0)
 		fatalx("cannot open the listeners");
 	drop_privileges(cfg);
+	if (log_init(cfg->c_log, (int)cfg->c_level) < 0)
+		fatalx("log %s: %s", cfg->c_log, strerror(errno));
+	reload_status(&s, "started");
 	sd_notify(0, "READY=1");
 	log_info(NULL, "started: %zu apps from %s", cfg->c_napps, cfg->c_file);
 	event_base_dispatch(s.s_base);

@@ -33,6 +33,8 @@ struct listener {
 						   sent forwarded headers */
 	int			 l_paused;	/* at max_connections */
 	int			 l_draining;	/* removed by a reload */
+	int			 l_systemd;	/* fd passed by systemd: never
+						   closed, systemd owns it */
 	struct listener		*l_next;
 };
 
@@ -48,6 +50,7 @@ struct server {
 	struct listener		*s_listeners;
 	size_t			 s_nconns;
 	int			 s_quitting;
+	unsigned long		 s_reloads;	/* SIGHUPs handled */
 	struct event		*s_sig[5];
 	struct event		*s_quit_timer;
 	struct event		*s_emfile_timer;

@@ -274,6 +274,9 @@ dns_name_ok(const char *s, size_t len)
 	size_t	i, label = 0;
 	char	c;
 
+	/* SPEC §4.6: one trailing dot (the absolute form) is allowed. */
+	if (len > 1 && s[len - 1] == '.')
+		len--;
 	if (len == 0 || len > FWD_MAX_HOST)
 		return (0);
 	for (i = 0; i < len; i++) {
@@ -296,16 +299,26 @@ dns_name_ok(const char *s, size_t len)
 int
 fwd_host_check(const char *s, size_t len, int *port)
 {
+	size_t	hlen;
+
+	return (fwd_host_parse(s, len, &hlen, port));
+}
+
+int
+fwd_host_parse(const char *s, size_t len, size_t *hostlen, int *port)
+{
 	const char	*c;
 	struct addr	 a;
 	size_t		 hlen = len;
 
 	*port = -1;
+	*hostlen = 0;
 	if (len > 0 && s[0] == '[') {
 		if ((c = memchr(s, ']', len)) == NULL ||
 		    addr_parse(s + 1, (size_t)(c - s - 1), &a) != 0)
 			return (-1);
 		hlen = (size_t)(c - s + 1);
+		*hostlen = hlen;
 		if (hlen == len)
 			return (0);
 		if (s[hlen] != ':')
@@ -315,11 +328,14 @@ fwd_host_check(const char *s, size_t len, int *port)
 			hlen = (size_t)(c - s);
 		if (!dns_name_ok(s, hlen))
 			return (-1);
+		*hostlen = hlen;
 		if (hlen == len)
 			return (0);
 	}
-	if ((*port = addr_parse_port(s + hlen + 1, len - hlen - 1)) < 0)
+	if ((*port = addr_parse_port(s + hlen + 1, len - hlen - 1)) < 0) {
+		*hostlen = 0;
 		return (-1);
+	}
 	return (0);
 }
 

@@ -74,6 +74,12 @@ enum fwd_scheme fwd_scheme(const char *s, size_t len);
  * :port.  Returns 0 (and *port, -1 if none) or -1.
  */
 int	fwd_host_check(const char *s, size_t len, int *port);
+/*
+ * The same check, also giving the length of the host part (*hostlen,
+ * brackets of an IPv6 literal and a trailing dot included, ":port" not).
+ * Returns 0, or -1 (then *hostlen is 0 and *port -1).
+ */
+int	fwd_host_parse(const char *s, size_t len, size_t *hostlen, int *port);
 
 enum fwd_prefix {
 	FWD_PREFIX_OK,		/* *outlen is the length to use */

@@ -9,11 +9,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto/fwd.h"
 #include "proto/normalize.h"
 
 #define TRAIL_VALUE_MAX	120	/* longer values are cut in the trail */
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct ctx {
 	const struct norm_policy *pol;
@@ -21,6 +23,7 @@ struct ctx {
 	struct norm_trail	*t;
 	int			 full;		/* arena ran out */
 	int			 trusted;
+	int			 peer_unix;	/* REMOTE_ADDR=unix: */
 	struct addr		 peer;
 	/* Step 3 result, for hop alignment in steps 4-6. */
 	const struct norm_name	*c_hdr;		/* client header used */
@@ -28,12 +31,43 @@ struct ctx {
 	size_t			 c_total;	/* entries in that list */
 	long			 c_index;	/* chosen entry, -1 if none */
 	struct fwd_hop		 c_hop;		/* the chosen entry */
+	int			 host_set;	/* step 6 applied a host */
 	int			 host_port;	/* port of the new host, -1 */
+	uint64_t		 fwd_lens;	/* bit n: a forwarded_params
+						   name has length n (bit 0:
+						   64 or more) */
+};
+
+/* One walk of a client list (SPEC §4.3). */
+struct walk {
+	struct fwd_hop		 w_hops[FWD_MAX_HOPS];
+	size_t			 w_n;		/* hops stored (rightmost) */
+	size_t			 w_total;	/* entries in the list */
+	long			 w_found;	/* index in w_hops, -1: none */
+	int			 w_forwarded;	/* RFC 7239 syntax */
+	int			 w_alltrusted;	/* every hop was trusted */
 };
 
 static const struct norm_name n_forwarded = { PARAMS_STR("HTTP_FORWARDED") };
 static const struct norm_name n_remote_addr = { PARAMS_STR("REMOTE_ADDR") };
 static const struct norm_name n_remote_port = { PARAMS_STR("REMOTE_PORT") };
+static const struct norm_name n_xff = { PARAMS_STR("HTTP_X_FORWARDED_FOR") };
+static const struct norm_name n_host = { PARAMS_STR("HTTP_HOST") };
+static const struct norm_name n_https = { PARAMS_STR("HTTPS") };
+
+/*
+ * SPEC §4.8: the params the policy reads or writes.  php-fpm keeps the
+ * last occurrence of a name, so that one is the value for us too.
+ */
+static const struct norm_name policy_params[] = {
+	{ PARAMS_STR("REMOTE_ADDR") }, { PARAMS_STR("REMOTE_PORT") },
+	{ PARAMS_STR("HTTPS") }, { PARAMS_STR("REQUEST_SCHEME") },
+	{ PARAMS_STR("SERVER_PORT") }, { PARAMS_STR("SERVER_NAME") },
+	{ PARAMS_STR("HTTP_HOST") }, { PARAMS_STR("SCRIPT_NAME") },
+	{ PARAMS_STR("REQUEST_URI") }, { PARAMS_STR("DOCUMENT_URI") },
+	{ PARAMS_STR("PHP_SELF") },
+};
+
 
 /*
  * Trail lines: the arguments (escaping, formatting) are only evaluated
@@ -57,11 +91,21 @@ static int	get(const struct ctx *, const struct norm_name *,
 static void	set(struct ctx *, const char *, const char *, size_t);
 static void	unset(struct ctx *, const char *);
 static enum norm_verdict hygiene(struct ctx *);
+static void	last_wins(struct ctx *);
+static void	keep_last(struct ctx *, const struct norm_name *);
 static void	join_repeated(struct ctx *, const struct norm_names *);
-static void	remove_names(struct ctx *, const struct norm_names *);
-static int	present(struct ctx *, const struct norm_names *, char *,
-		    size_t *);
+static int	is_fwd(const struct ctx *, const uint8_t *, size_t);
+static int	scan_fwd(struct ctx *, int, const char *, char *, size_t);
+static int	peer(struct ctx *);
 static void	untrusted(struct ctx *);
+static void	walk(struct ctx *, const struct norm_name *,
+		    const struct fwd_span *, struct walk *, int);
+static int	entered_from(struct ctx *, const struct cidr_set *,
+		    const struct norm_name *);
+static void	single(struct ctx *, const struct norm_name *,
+		    const struct fwd_span *);
+static void	conflict(struct ctx *, const struct norm_name *,
+		    const struct walk *);
 static void	client(struct ctx *);
 static void	client_apply(struct ctx *, const struct fwd_hop *);
 static int	pick(struct ctx *, const struct norm_names *, int,
@@ -69,7 +113,8 @@ static int	pick(struct ctx *, const struct norm_names *, int,
 static int	scheme(struct ctx *);
 static void	secure(struct ctx *, enum fwd_scheme, const char *);
 static void	host(struct ctx *);
-static void	port(struct ctx *, enum fwd_scheme);
+static int	port(struct ctx *, enum fwd_scheme);
+static void	agree(struct ctx *, int);
 static void	prefix(struct ctx *);
 static int	is_name(const struct norm_name *, const char *, size_t);
 
@@ -275,7 +320,78 @@ hygiene(struct ctx *c)
 }
 
 /*
- * SPEC §4.3: nginx 1.22 sends one param per header line and php-fpm would
+ * SPEC §4.8: for the params the policy reads or writes, the last
+ * occurrence is the value, as php-fpm sees it; earlier ones are removed
+ * before the policy runs, so trust is judged on the REMOTE_ADDR php-fpm
+ * would show (nginx configs often set a param twice).
+ */
+static void
+last_wins(struct ctx *c)
+{
+	const struct norm_name	*n;
+	const struct param	*e;
+	const uint8_t		*nm;
+	unsigned		 seen = 0, dup = 0, bit, lens = 0;
+	size_t			 i, j;
+
+	for (j = 0; j < nitems(policy_params); j++)
+		lens |= 1U << policy_params[j].n_len;	/* all < 32 */
+	/* One pass to find duplicates: the common request has none. */
+	for (i = 0; i < c->p->p_count; i++) {
+		if ((e = params_at(c->p, i)) == NULL)
+			continue;
+		/* Names of other lengths are most params: one test each. */
+		if (e->p_nlen >= 32 || !(lens >> e->p_nlen & 1))
+			continue;
+		nm = params_name(c->p, e);
+		for (j = 0; j < nitems(policy_params); j++) {
+			n = &policy_params[j];
+			/* First byte before memcmp: this runs per param. */
+			if (n->n_len != e->p_nlen || n->n_str[0] != nm[0] ||
+			    memcmp(n->n_str, nm, n->n_len) != 0)
+				continue;
+			bit = 1U << j;
+			dup |= seen & bit;
+			seen |= bit;
+			break;
+		}
+	}
+	for (j = 0; dup != 0 && j < nitems(policy_params); j++)
+		if (dup & (1U << j))
+			keep_last(c, &policy_params[j]);
+}
+
+/* Remove every occurrence of n but the last, with a trail line each. */
+static void
+keep_last(struct ctx *c, const struct norm_name *n)
+{
+	const struct param	*e;
+	char			 b[TRAIL_VALUE_MAX + 8];
+	char			 b2[TRAIL_VALUE_MAX + 8];
+	long			 first, last, k;
+
+	first = params_find(c->p, n->n_str, n->n_len);
+	last = first;
+	while ((k = params_find_next(c->p, last, n->n_str, n->n_len)) != -1)
+		last = k;
+	for (k = first; k != last && k != -1;
+	    k = params_find_next(c->p, k, n->n_str, n->n_len)) {
+		if (tr_on(c, 0)) {
+			e = params_at(c->p, (size_t)k);
+			esc((const char *)params_value(c->p, e), e->p_vlen, b,
+			    sizeof(b));
+			e = params_at(c->p, (size_t)last);
+			esc((const char *)params_value(c->p, e), e->p_vlen, b2,
+			    sizeof(b2));
+			TR(c, 0, "%s sent more than once: \"%s\" removed, the "
+			    "last one \"%s\" is the value (as php-fpm reads it)",
+			    n->n_str, b, b2);
+		}
+		params_remove_at(c->p, (size_t)k);
+	}
+}
+
+/* SPEC §4.3: nginx 1.22 sends one param per header line and php-fpm would
  * keep only the last; every line counts, so join them in order.
  */
 static void
@@ -295,65 +411,116 @@ join_repeated(struct ctx *c, const struct norm_names *nn)
 	}
 }
 
-static void
-remove_names(struct ctx *c, const struct norm_names *nn)
+/* 1 if the param name s is one of forwarded_params (SPEC §4.9). */
+static int
+is_fwd(const struct ctx *c, const uint8_t *s, size_t len)
 {
-	size_t	i;
+	const struct norm_names	*nn = &c->pol->np_fwd;
+	size_t			 i;
 
+	/* Most params fail on the length alone (fwd_lens, set per run). */
+	if (len == 0 || (len >= 64 ? !(c->fwd_lens & 1) :
+	    !(c->fwd_lens >> len & 1)))
+		return (0);
 	for (i = 0; i < nn->nn_n; i++)
-		params_remove(c->p, nn->nn_v[i].n_str, nn->nn_v[i].n_len);
+		if (nn->nn_v[i].n_len == len && nn->nn_v[i].n_str[len - 1] ==
+		    (char)s[len - 1] && memcmp(nn->nn_v[i].n_str, s, len) == 0)
+			return (1);
+	return (0);
 }
 
-/* Append the names of nn present in the request to buf; 1 if any. */
+/*
+ * SPEC §4.2 and §4.9: find (and with rm, remove) every forwarded param,
+ * in one pass.  The trail keeps each original value, so --explain still
+ * shows what the proxy sent.  Their names go to buf (comma-separated,
+ * cut at cap) when buf is not NULL; returns how many there were.
+ */
 static int
-present(struct ctx *c, const struct norm_names *nn, char *buf, size_t *len)
+scan_fwd(struct ctx *c, int rm, const char *why, char *buf, size_t cap)
 {
-	size_t	i, cap = 256;
-	int	any = 0;
-	int	n;
+	const struct param	*e;
+	char			 b[TRAIL_VALUE_MAX + 8];
+	size_t			 i, len = 0;
+	int			 any = 0, n;
 
-	for (i = 0; i < nn->nn_n; i++) {
-		if (params_find(c->p, nn->nn_v[i].n_str,
-		    nn->nn_v[i].n_len) == -1)
+	if (buf != NULL)
+		buf[0] = '\0';
+	for (i = 0; i < c->p->p_count; i++) {
+		if ((e = params_at(c->p, i)) == NULL ||
+		    !is_fwd(c, params_name(c->p, e), e->p_nlen))
 			continue;
-		any = 1;
-		if (*len < cap) {
-			n = snprintf(buf + *len, cap - *len, "%s%s",
-			    *len ? "," : "", nn->nn_v[i].n_str);
+		any++;
+		if (buf != NULL && len + 1 < cap) {
+			n = snprintf(buf + len, cap - len, "%s%.*s", len ? ","
+			    : "", (int)e->p_nlen,
+			    (const char *)params_name(c->p, e));
 			if (n > 0)
-				*len += (size_t)n < cap - *len ? (size_t)n :
-				    cap - *len - 1;
+				len += (size_t)n < cap - len ? (size_t)n :
+				    cap - len - 1;
 		}
+		if (!rm)
+			continue;
+		TR(c, 0, "removed (%s): %.*s=\"%s\"", why, (int)e->p_nlen,
+		    (const char *)params_name(c->p, e),
+		    esc((const char *)params_value(c->p, e), e->p_vlen, b,
+		    sizeof(b)));
+		params_remove_at(c->p, i);
 	}
 	return (any);
 }
 
-/* SPEC §4.2: an untrusted peer's forwarded headers are never used. */
+/*
+ * SPEC §4.1 and §4.2: judge the peer.  Returns 1 when it is trusted.
+ * "unix:" is exactly what nginx sends for a unix-socket client; it is no
+ * address, so only trusted_proxies = [ "unix:" ] trusts it.
+ */
+static int
+peer(struct ctx *c)
+{
+	const struct cidr	*m;
+	struct fwd_span		 v = { "", 0 };
+	char			 b[TRAIL_VALUE_MAX + 8], cb[CIDR_STRLEN];
+
+	get(c, &n_remote_addr, &v);
+	if (v.len == 5 && memcmp(v.s, "unix:", 5) == 0) {
+		c->peer_unix = 1;
+		if (c->pol->np_trust_unix) {
+			TR(c, 0, "peer unix: trusted by \"unix:\"");
+			return (1);
+		}
+		TR(c, NORM_W_PEER, "REMOTE_ADDR \"unix:\" is not an IP "
+		    "address: request untrusted (trusted_proxies \"unix:\" "
+		    "trusts a unix-socket peer)");
+		return (0);
+	}
+	if (v.len == 0 || addr_parse(v.s, v.len, &c->peer) != 0) {
+		TR(c, NORM_W_PEER, "REMOTE_ADDR \"%s\" is not an IP address: "
+		    "request untrusted", esc(v.s, v.len, b, sizeof(b)));
+		return (0);
+	}
+	if ((m = cidr_set_match(c->pol->np_trusted, &c->peer)) == NULL) {
+		TR(c, 0, "peer %s untrusted", esc(v.s, v.len, b, sizeof(b)));
+		return (0);
+	}
+	TR(c, 0, "peer %s trusted by %s", esc(v.s, v.len, b, sizeof(b)),
+	    cidr_str(m, cb));
+	return (1);
+}
+
+/*
+ * SPEC §4.2: an untrusted peer's forwarded params are never used; every
+ * one of forwarded_params goes, not only the configured headers (an app
+ * may read others, e.g. X-Forwarded-Proto for HTTPS).
+ */
 static void
 untrusted(struct ctx *c)
 {
-	const struct norm_policy *pol = c->pol;
-	struct norm_names	 uri = { &pol->np_uri, pol->np_uri.n_len ? 1 : 0 };
-	char			 names[256] = "";
-	size_t			 len = 0;
-	int			 any = 0;
+	char	names[256];
 
-	any |= present(c, &pol->np_client, names, &len);
-	any |= present(c, &pol->np_proto, names, &len);
-	any |= present(c, &pol->np_port, names, &len);
-	any |= present(c, &pol->np_host, names, &len);
-	any |= present(c, &uri, names, &len);
-	if (!any)
-		return;
-	TR(c, NORM_W_UNTRUSTED, "untrusted peer sent %s: %s", names,
-	    pol->np_strip ? "removed" : "ignored");
-	if (!pol->np_strip)
-		return;
-	remove_names(c, &pol->np_client);
-	remove_names(c, &pol->np_proto);
-	remove_names(c, &pol->np_port);
-	remove_names(c, &pol->np_host);
-	remove_names(c, &uri);
+	if (scan_fwd(c, c->pol->np_strip, "untrusted peer",
+	    tr_on(c, NORM_W_UNTRUSTED) ? names : NULL, sizeof(names)))
+		TR(c, NORM_W_UNTRUSTED, "untrusted peer sent %s: %s", names,
+		    c->pol->np_strip ? "removed" : "ignored");
 }
 
 /* SPEC §4.3: set REMOTE_ADDR (and REMOTE_PORT) from the chosen hop. */
@@ -366,7 +533,7 @@ client_apply(struct ctx *c, const struct fwd_hop *h)
 	int		n;
 
 	alen = addr_format(&h->h_addr, a);
-	if (addr_equal(&h->h_addr, &c->peer)) {
+	if (!c->peer_unix && addr_equal(&h->h_addr, &c->peer)) {
 		TR(c, 0, "client %s is the peer: REMOTE_ADDR unchanged", a);
 		return;
 	}
@@ -386,70 +553,207 @@ client_apply(struct ctx *c, const struct fwd_hop *h)
 	}
 }
 
+/*
+ * SPEC §4.3: walk the list v of header hdr.  rightmost_untrusted: from
+ * the right, trusted hops skipped, the first untrusted address is the
+ * client, a hop that is no address ends the walk.  quiet: no trail
+ * lines (a walk made only to compare or to find the entry hop).
+ */
+static void
+walk(struct ctx *c, const struct norm_name *hdr, const struct fwd_span *v,
+    struct walk *w, int quiet)
+{
+	const struct norm_policy *pol = c->pol;
+	const struct fwd_hop	*h;
+	const struct cidr	*m;
+	char			 b[TRAIL_VALUE_MAX + 8], cb[CIDR_STRLEN];
+	int			 left = pol->np_pick == NORM_PICK_LEFTMOST;
+	long			 k;
+
+	w->w_found = -1;
+	w->w_alltrusted = 0;
+	w->w_forwarded = is_name(&n_forwarded, hdr->n_str, hdr->n_len);
+	w->w_n = w->w_forwarded ? fwd_forwarded_parse(v->s, v->len,
+	    w->w_hops, FWD_MAX_HOPS, &w->w_total) : fwd_xff_parse(v->s,
+	    v->len, w->w_hops, FWD_MAX_HOPS, &w->w_total);
+	if (!quiet)
+		TR(c, 0, "%s: %zu entries \"%s\"%s", hdr->n_str, w->w_total,
+		    esc(v->s, v->len, b, sizeof(b)), w->w_total > w->w_n ?
+		    " (only the rightmost 64 examined)" : "");
+	for (k = 0; k < (long)w->w_n; k++) {
+		h = &w->w_hops[left ? k : (long)w->w_n - 1 - k];
+		if (!h->h_hasfor)
+			continue;
+		if (!h->h_isaddr) {
+			if (!quiet)
+				TR(c, h->h_ident ? 0 : NORM_W_CLIENT, "hop %zu "
+				    "\"%s\" is not an address: %s",
+				    h->h_index + 1, span_esc(&h->h_text, b),
+				    left ? "skipped" : "walk ends");
+			if (left)
+				continue;
+			return;
+		}
+		if ((m = cidr_set_match(pol->np_trusted, &h->h_addr)) != NULL) {
+			if (!quiet)
+				TR(c, 0, "hop %zu %s trusted by %s",
+				    h->h_index + 1, span_esc(&h->h_text, b),
+				    cidr_str(m, cb));
+			if (!left)
+				w->w_found = h - w->w_hops;
+			continue;
+		}
+		if (!quiet)
+			TR(c, 0, "hop %zu %s untrusted: client", h->h_index + 1,
+			    span_esc(&h->h_text, b));
+		w->w_found = h - w->w_hops;
+		return;
+	}
+	w->w_alltrusted = !left && w->w_found != -1;
+}
+
+/*
+ * SPEC §4.3a: a group entry is believed only when the request entered
+ * our trusted chain from an address of its from: the peer itself, else
+ * the client the X-Forwarded-For walk finds.  1 if so.
+ */
+static int
+entered_from(struct ctx *c, const struct cidr_set *from,
+    const struct norm_name *hdr)
+{
+	struct walk	 w;
+	struct fwd_span	 v;
+	const struct addr *entry = NULL;
+	char		 a[ADDR_STRLEN] = "unix:";
+
+	if (!c->peer_unix) {
+		entry = &c->peer;
+		if (cidr_set_match(from, entry) != NULL) {
+			TR(c, 0, "%s believed: peer %s is in its from",
+			    hdr->n_str, (addr_format(entry, a), a));
+			return (1);
+		}
+		addr_format(entry, a);
+	}
+	if (get(c, &n_xff, &v)) {
+		walk(c, &n_xff, &v, &w, 1);
+		if (w.w_found != -1) {
+			entry = &w.w_hops[w.w_found].h_addr;
+			addr_format(entry, a);
+			if (cidr_set_match(from, entry) != NULL) {
+				TR(c, 0, "%s believed: entry hop %s (from "
+				    "HTTP_X_FORWARDED_FOR) is in its from",
+				    hdr->n_str, a);
+				return (1);
+			}
+		}
+	}
+	TR(c, NORM_W_SOURCE | NORM_W_UNTRUSTED, "%s ignored: the request "
+	    "entered through %s, not in its from (spoofing attempt?); next "
+	    "client header", hdr->n_str, a);
+	return (0);
+}
+
+/* A believed group entry: one address, optionally [v6]:port or v4:port. */
+static void
+single(struct ctx *c, const struct norm_name *hdr, const struct fwd_span *v)
+{
+	struct fwd_hop	h;
+	char		b[TRAIL_VALUE_MAX + 8];
+
+	memset(&h, 0, sizeof(h));
+	if (addr_parse_hop(v->s, v->len, &h.h_addr, &h.h_port) != 0) {
+		TR(c, NORM_W_CLIENT, "%s \"%s\" is not an address: REMOTE_ADDR "
+		    "unchanged", hdr->n_str, esc(v->s, v->len, b, sizeof(b)));
+		return;
+	}
+	TR(c, 0, "%s: client %s", hdr->n_str, esc(v->s, v->len, b,
+	    sizeof(b)));
+	h.h_text = *v;
+	h.h_isaddr = h.h_hasfor = 1;
+	c->c_hdr = hdr;
+	c->c_total = 1;
+	c->c_index = 0;
+	c->c_hop = h;
+	client_apply(c, &h);
+}
+
+/*
+ * SPEC §4.3b: Forwarded and X-Forwarded-For both configured and present
+ * but naming different clients: the first configured one wins, and the
+ * disagreement is a warning (a proxy that sets only one of them).
+ */
+static void
+conflict(struct ctx *c, const struct norm_name *hdr, const struct walk *w)
+{
+	const struct norm_names	*nn = &c->pol->np_client;
+	const struct norm_name	*other;
+	struct walk		 w2;
+	struct fwd_span		 v;
+	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
+	size_t			 i;
+
+	if (w->w_found == -1)
+		return;
+	other = w->w_forwarded ? &n_xff : &n_forwarded;
+	if (!is_name(&n_xff, hdr->n_str, hdr->n_len) && !w->w_forwarded)
+		return;
+	for (i = 0; i < nn->nn_n; i++)
+		if (is_name(other, nn->nn_v[i].n_str, nn->nn_v[i].n_len) &&
+		    (c->pol->np_client_from == NULL ||
+		    c->pol->np_client_from[i] == NULL))
+			break;
+	if (i == nn->nn_n || !get(c, other, &v))
+		return;
+	walk(c, other, &v, &w2, 1);
+	if (w2.w_found == -1 || addr_equal(&w->w_hops[w->w_found].h_addr,
+	    &w2.w_hops[w2.w_found].h_addr))
+		return;
+	addr_format(&w->w_hops[w->w_found].h_addr, a);
+	addr_format(&w2.w_hops[w2.w_found].h_addr, b);
+	TR(c, NORM_W_CONFLICT, "%s gives client %s but %s gives %s: the "
+	    "first configured, %s, wins", hdr->n_str, a, other->n_str, b,
+	    hdr->n_str);
+}
+
 static void
 client(struct ctx *c)
 {
 	const struct norm_policy *pol = c->pol;
-	struct fwd_hop		 hops[FWD_MAX_HOPS];
-	const struct fwd_hop	*h;
+	const struct cidr_set	*from;
+	struct walk		 w;
 	struct fwd_span		 v;
-	const struct cidr	*m;
-	char			 b[TRAIL_VALUE_MAX + 8], cb[CIDR_STRLEN];
-	size_t			 i, n = 0;
-	long			 found = -1, k;
+	size_t			 i;
 
-	for (i = 0; i < pol->np_client.nn_n; i++)
-		if (get(c, &pol->np_client.nn_v[i], &v))
+	for (i = 0; i < pol->np_client.nn_n; i++) {
+		if (!get(c, &pol->np_client.nn_v[i], &v))
+			continue;
+		from = pol->np_client_from ? pol->np_client_from[i] : NULL;
+		if (from == NULL)
 			break;
+		if (entered_from(c, from, &pol->np_client.nn_v[i])) {
+			single(c, &pol->np_client.nn_v[i], &v);
+			return;
+		}
+	}
 	if (i == pol->np_client.nn_n) {
 		TR(c, 0, "no client header present: REMOTE_ADDR unchanged");
 		return;
 	}
 	c->c_hdr = &pol->np_client.nn_v[i];
-	c->c_forwarded = is_name(&n_forwarded, c->c_hdr->n_str,
-	    c->c_hdr->n_len);
-	n = c->c_forwarded ?
-	    fwd_forwarded_parse(v.s, v.len, hops, FWD_MAX_HOPS, &c->c_total) :
-	    fwd_xff_parse(v.s, v.len, hops, FWD_MAX_HOPS, &c->c_total);
-	TR(c, 0, "%s: %zu entries \"%s\"%s", c->c_hdr->n_str, c->c_total,
-	    esc(v.s, v.len, b, sizeof(b)),
-	    c->c_total > n ? " (only the rightmost 64 examined)" : "");
-	for (k = 0; k < (long)n; k++) {
-		/* rightmost_untrusted walks right to left, SPEC §4.3. */
-		h = &hops[pol->np_pick == NORM_PICK_RIGHTMOST ? (long)n - 1 -
-		    k : k];
-		if (!h->h_hasfor)
-			continue;
-		if (!h->h_isaddr) {
-			TR(c, h->h_ident ? 0 : NORM_W_CLIENT, "hop %zu \"%s\" "
-			    "is not an address: %s", h->h_index + 1,
-			    span_esc(&h->h_text, b), pol->np_pick ==
-			    NORM_PICK_LEFTMOST ? "skipped" : "walk ends");
-			if (pol->np_pick == NORM_PICK_LEFTMOST)
-				continue;
-			break;
-		}
-		if ((m = cidr_set_match(pol->np_trusted, &h->h_addr)) != NULL) {
-			TR(c, 0, "hop %zu %s trusted by %s", h->h_index + 1,
-			    span_esc(&h->h_text, b), cidr_str(m, cb));
-			if (pol->np_pick == NORM_PICK_RIGHTMOST)
-				found = h - hops;
-			continue;
-		}
-		TR(c, 0, "hop %zu %s untrusted: client", h->h_index + 1,
-		    span_esc(&h->h_text, b));
-		found = h - hops;
-		break;
-	}
-	if (found == -1) {
+	walk(c, c->c_hdr, &v, &w, 0);
+	c->c_forwarded = w.w_forwarded;
+	c->c_total = w.w_total;
+	conflict(c, c->c_hdr, &w);
+	if (w.w_found == -1) {
 		TR(c, 0, "no client address found: REMOTE_ADDR unchanged");
 		return;
 	}
-	c->c_index = (long)hops[found].h_index;
-	c->c_hop = hops[found];
-	if (k == (long)n && pol->np_pick == NORM_PICK_RIGHTMOST)
+	c->c_index = (long)w.w_hops[w.w_found].h_index;
+	c->c_hop = w.w_hops[w.w_found];
+	if (w.w_alltrusted)
 		TR(c, 0, "every hop trusted: client is the leftmost");
-	client_apply(c, &hops[found]);
+	client_apply(c, &c->c_hop);
 }
 
 /*
@@ -562,10 +866,15 @@ host(struct ctx *c)
 	TR(c, 0, "%s: HTTP_HOST=%s", hdr->n_str, esc(v.s, v.len, b,
 	    sizeof(b)));
 	set(c, "HTTP_HOST", v.s, v.len);
+	c->host_set = 1;
 }
 
-/* SPEC §4.5: only when step 4 set the scheme. */
-static void
+/*
+ * SPEC §4.5: the port header (whether or not a scheme was forwarded, as
+ * Symfony and Laravel read it), else the forwarded host's port, else the
+ * default of a forwarded scheme.  Returns the port set, or -1.
+ */
+static int
 port(struct ctx *c, enum fwd_scheme s)
 {
 	const struct norm_name	*hdr = NULL;
@@ -586,11 +895,56 @@ port(struct ctx *c, enum fwd_scheme s)
 		p = c->host_port;
 		why = "port of the forwarded host";
 	}
-	if (p < 0)
+	if (p < 0 && s != FWD_SCHEME_BAD)
 		p = s == FWD_SCHEME_HTTPS ? 443 : 80;
+	if (p < 0)
+		return (-1);
 	n = snprintf(pb, sizeof(pb), "%d", p);
 	set(c, "SERVER_PORT", pb, (size_t)n);
 	TR(c, 0, "SERVER_PORT=%d (%s)", p, why);
+	return (p);
+}
+
+/*
+ * SPEC §4.6, host and port agree: apps build URLs from HTTP_HOST and
+ * ignore SERVER_PORT whenever a Host exists, so a port set in step 5
+ * goes into HTTP_HOST (left out when it is the scheme's default), and
+ * SERVER_NAME becomes the host part (UseCanonicalName Off).
+ */
+static void
+agree(struct ctx *c, int p)
+{
+	struct fwd_span	 v, https;
+	char		 nh[FWD_MAX_HOST + 16], b[TRAIL_VALUE_MAX + 8];
+	size_t		 hlen, len;
+	int		 oldport, secure_on, def;
+
+	if ((p < 0 && !c->host_set) || !get(c, &n_host, &v))
+		return;
+	if (fwd_host_parse(v.s, v.len, &hlen, &oldport) != 0 ||
+	    hlen > FWD_MAX_HOST + 2) {
+		TR(c, 0, "HTTP_HOST \"%s\" is not a valid host: HTTP_HOST and "
+		    "SERVER_NAME left as they are", esc(v.s, v.len, b,
+		    sizeof(b)));
+		return;
+	}
+	memcpy(nh, v.s, hlen);
+	len = hlen;
+	if (p >= 0) {
+		secure_on = get(c, &n_https, &https) && !(https.len == 3 &&
+		    strncasecmp(https.s, "off", 3) == 0);
+		def = secure_on ? 443 : 80;
+		if (p != def)
+			len += (size_t)snprintf(nh + len, sizeof(nh) - len,
+			    ":%d", p);
+		if (len != v.len || memcmp(nh, v.s, len) != 0) {
+			set(c, "HTTP_HOST", nh, len);
+			TR(c, 0, "HTTP_HOST=%.*s (host and SERVER_PORT agree)",
+			    (int)len, nh);
+		}
+	}
+	set(c, "SERVER_NAME", nh, hlen);
+	TR(c, 0, "SERVER_NAME=%.*s", (int)hlen, nh);
 }
 
 /* SPEC §4.7. */
@@ -651,11 +1005,9 @@ norm_run(const struct norm_policy *pol, struct params *p,
 {
 	struct ctx		 c;
 	struct norm_names	 uri = { &pol->np_uri, pol->np_uri.n_len ? 1 : 0 };
-	struct fwd_span		 v;
-	const struct cidr	*m;
 	enum norm_verdict	 verdict;
-	char			 b[TRAIL_VALUE_MAX + 8], cb[CIDR_STRLEN];
-	int			 s;
+	char			 names[256];
+	int			 s, port_set;
 	size_t			 i;
 
 	memset(&c, 0, sizeof(c));
@@ -664,6 +1016,9 @@ norm_run(const struct norm_policy *pol, struct params *p,
 	c.t = t;
 	c.c_index = -1;
 	c.host_port = -1;
+	for (i = 0; i < pol->np_fwd.nn_n; i++)
+		c.fwd_lens |= (uint64_t)1 << (pol->np_fwd.nn_v[i].n_len < 64 ?
+		    pol->np_fwd.nn_v[i].n_len : 0);
 
 	/* §4.8 first: a request we refuse is not worth rewriting. */
 	if ((verdict = hygiene(&c)) != NORM_OK)
@@ -673,6 +1028,7 @@ norm_run(const struct norm_policy *pol, struct params *p,
 		    pol->np_drop.nn_v[i].n_len) > 0)
 			TR(&c, 0, "%s removed (drop_params)",
 			    pol->np_drop.nn_v[i].n_str);
+	last_wins(&c);
 	join_repeated(&c, &pol->np_client);
 	join_repeated(&c, &pol->np_proto);
 	join_repeated(&c, &pol->np_port);
@@ -680,33 +1036,24 @@ norm_run(const struct norm_policy *pol, struct params *p,
 	join_repeated(&c, &uri);
 
 	/* §4.1 and §4.2. */
-	v.s = "";
-	v.len = 0;
-	if (!get(&c, &n_remote_addr, &v) ||
-	    addr_parse(v.s, v.len, &c.peer) != 0) {
-		TR(&c, NORM_W_PEER, "REMOTE_ADDR \"%s\" is not an IP address: "
-		    "request untrusted", esc(v.s, v.len, b, sizeof(b)));
-		m = NULL;
-	} else if ((m = cidr_set_match(pol->np_trusted, &c.peer)) == NULL) {
-		TR(&c, 0, "peer %s untrusted", esc(v.s, v.len, b, sizeof(b)));
-	} else {
-		TR(&c, 0, "peer %s trusted by %s", esc(v.s, v.len, b,
-		    sizeof(b)), cidr_str(m, cb));
-	}
-	c.trusted = m != NULL;
-	if (m == NULL) {
+	c.trusted = peer(&c);
+	if (!c.trusted) {
 		untrusted(&c);
 		if (pol->np_assume_secure) {
 			secure(&c, FWD_SCHEME_HTTPS, "assume_secure_protocol");
 			port(&c, FWD_SCHEME_HTTPS);
 		}
-	} else {
-		client(&c);
-		s = scheme(&c);
-		host(&c);
-		if (s != FWD_SCHEME_BAD)
-			port(&c, (enum fwd_scheme)s);
-		prefix(&c);
+		return (c.full ? NORM_FULL : NORM_OK);
 	}
+	client(&c);
+	s = scheme(&c);
+	host(&c);
+	port_set = port(&c, (enum fwd_scheme)s);
+	agree(&c, port_set);
+	prefix(&c);
+	/* §4.9: whatever the app reads, it reads one answer. */
+	if (!pol->np_keep && scan_fwd(&c, 1, "forwarded_after",
+	    tr_on(&c, 0) ? names : NULL, sizeof(names)))
+		TR(&c, 0, "forwarded_after = strip: %s removed", names);
 	return (c.full ? NORM_FULL : NORM_OK);
 }

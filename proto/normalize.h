@@ -30,13 +30,27 @@ struct norm_names {
 /* Immutable once built by config/; shared by every request of an app. */
 struct norm_policy {
 	const struct cidr_set	*np_trusted;
+	int			 np_trust_unix;	/* "unix:" in trusted_proxies */
 	struct norm_names	 np_client;	/* client_headers */
+	/*
+	 * SPEC §4.3a: the from set of each client_headers entry, index for
+	 * index with np_client; a NULL array or a NULL entry is a plain
+	 * entry, believed from any trusted peer.
+	 */
+	const struct cidr_set *const *np_client_from;
 	struct norm_names	 np_proto;	/* proto_headers */
 	struct norm_names	 np_port;	/* port_headers */
 	struct norm_names	 np_host;	/* host_headers */
 	struct norm_name	 np_uri;	/* uri_header; n_len 0 = off */
 	struct norm_names	 np_drop;	/* drop_params */
 	struct norm_names	 np_reject;	/* reject_params */
+	/*
+	 * forwarded_params (SPEC §4.9), every configured header name
+	 * included: stripped from untrusted requests, and from trusted ones
+	 * after the rewrite unless np_keep.
+	 */
+	struct norm_names	 np_fwd;
+	int			 np_keep;	/* forwarded_after = "keep" */
 	enum norm_pick		 np_pick;
 	int			 np_assume_secure;
 	int			 np_strip;	/* strip_untrusted */
@@ -44,12 +58,18 @@ struct norm_policy {
 
 /* Warning flags: what the daemon should log at warn/info. */
 #define NORM_W_PEER	0x01	/* REMOTE_ADDR is not an IP */
-#define NORM_W_UNTRUSTED 0x02	/* untrusted peer sent forwarded headers */
+#define NORM_W_UNTRUSTED 0x02	/* a spoofing attempt: an untrusted peer sent
+				   forwarded params, or (with NORM_W_SOURCE)
+				   a group header came from outside its from */
 #define NORM_W_CLIENT	0x04	/* a hop was neither address nor identifier */
 #define NORM_W_SCHEME	0x08
 #define NORM_W_PORT	0x10
 #define NORM_W_HOST	0x20
 #define NORM_W_PREFIX	0x40
+#define NORM_W_SOURCE	0x80	/* §4.3a: group entry skipped, not from its
+				   from (NORM_W_UNTRUSTED is set too) */
+#define NORM_W_CONFLICT	0x100	/* §4.3b: Forwarded and X-Forwarded-For
+				   name different clients */
 
 /*
  * The decision trail: text lines ending in '\n', truncated (never

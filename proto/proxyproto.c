@@ -1,7 +1,8 @@
 /*
  * PROXY protocol decoder.  v1: "PROXY TCP4|TCP6|UNKNOWN src dst sport
  * dport\r\n", at most 107 bytes.  v2: 12-byte signature, version/command,
- * family/protocol, 16-bit length, addresses, then TLVs we skip.
+ * family/protocol, 16-bit length, addresses, then TLVs: type, 16-bit
+ * length, value.
  */
 #include <string.h>
 
@@ -13,6 +14,13 @@ static const uint8_t v2sig[12] = {
 
 static enum pp_status	parse_v1(const struct pp_dec *, struct pp_result *);
 static enum pp_status	parse_v2(const struct pp_dec *, struct pp_result *);
+static enum pp_status	v2_fixed(struct pp_dec *);
+static size_t		v2_tlv(struct pp_dec *, const uint8_t *, size_t,
+			    enum pp_status *);
+static void		tlv_keep(struct pp_dec *, const uint8_t *, size_t);
+static enum pp_status	v2_feed(struct pp_dec *, const uint8_t *, size_t,
+			    size_t *);
+static int		printable(const uint8_t *, size_t);
 static int		v1_field(const char **, const char *, const char **,
 			    size_t *);
 
@@ -38,6 +46,8 @@ pp_strerror(enum pp_status st)
 		return ("PROXY v2 address family not supported");
 	case PP_ERR_LENGTH:
 		return ("PROXY v2 length too short");
+	case PP_ERR_TLV:
+		return ("PROXY v2 TLV runs past the header");
 	}
 	return ("unknown status");
 }
@@ -100,48 +110,204 @@ static enum pp_status
 parse_v2(const struct pp_dec *d, struct pp_result *r)
 {
 	const uint8_t	*b = d->d_buf;
-	size_t		 alen = d->d_total - PP_V2_HDR;
-	unsigned	 cmd = b[12] & 0x0f, fam = b[13];
 
-	if (cmd == 0x0) {
-		r->r_local = 1;		/* LOCAL: health check, no address */
+	/* TLVs first: r may be d's own copy, never overlapping fields. */
+	r->r_ssl = d->d_r.r_ssl;
+	memcpy(r->r_authority, d->d_r.r_authority, d->d_r.r_authority_len);
+	r->r_authority_len = d->d_r.r_authority_len;
+	memcpy(r->r_unique_id, d->d_r.r_unique_id, d->d_r.r_unique_id_len);
+	r->r_unique_id_len = d->d_r.r_unique_id_len;
+	r->r_tlv_refused = d->d_r.r_tlv_refused;
+	if (d->d_skip) {
+		r->r_local = 1;		/* LOCAL or UNSPEC: no address */
 		return (PP_OK);
 	}
-	switch (fam) {
-	case 0x11:	/* TCP over IPv4 */
-	case 0x12:	/* UDP over IPv4 */
-		if (alen < 12)
-			return (PP_ERR_LENGTH);
+	if (d->d_alen == 12) {
 		addr_set(&r->r_src, ADDR_V4, b + 16);
 		addr_set(&r->r_dst, ADDR_V4, b + 20);
 		r->r_src_port = (b[24] << 8) | b[25];
 		r->r_dst_port = (b[26] << 8) | b[27];
-		return (PP_OK);
-	case 0x21:	/* TCP over IPv6 */
-	case 0x22:
-		if (alen < 36)
-			return (PP_ERR_LENGTH);
+	} else {
 		addr_set(&r->r_src, ADDR_V6, b + 16);
 		addr_set(&r->r_dst, ADDR_V6, b + 32);
 		r->r_src_port = (b[48] << 8) | b[49];
 		r->r_dst_port = (b[50] << 8) | b[51];
-		return (PP_OK);
-	case 0x00:	/* UNSPEC with PROXY: treat as unknown */
-		r->r_local = 1;
-		return (PP_OK);
+	}
+	return (PP_OK);
+}
+
+/*
+ * The 16-byte fixed part is complete: check version and command, and
+ * size the address block by family, before any TLV byte is read.
+ */
+static enum pp_status
+v2_fixed(struct pp_dec *d)
+{
+	const uint8_t	*b = d->d_buf;
+	size_t		 len;
+
+	if ((b[12] >> 4) != 2)
+		return (PP_ERR_VERSION);
+	if ((b[12] & 0x0f) > 1)
+		return (PP_ERR_COMMAND);
+	len = (size_t)((b[14] << 8) | b[15]);
+	d->d_total = PP_V2_HDR + len;
+	d->d_r.r_ssl = -1;
+	if ((b[12] & 0x0f) == 0x0 || b[13] == 0x00) {
+		d->d_skip = 1;	/* LOCAL (health check) or UNSPEC */
+		return (PP_MORE);
+	}
+	switch (b[13]) {
+	case 0x11:	/* TCP over IPv4 */
+	case 0x12:	/* UDP over IPv4 */
+		d->d_alen = 12;
+		break;
+	case 0x21:	/* TCP over IPv6 */
+	case 0x22:
+		d->d_alen = 36;
+		break;
 	default:
 		return (PP_ERR_FAMILY);
 	}
+	if (len < d->d_alen)
+		return (PP_ERR_LENGTH);
+	return (PP_MORE);
+}
+
+/* 1 if every byte is printable ASCII without space (safe as a param). */
+static int
+printable(const uint8_t *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return (0);
+	return (len > 0);
+}
+
+/* A TLV value the policy can use, complete in v (SPEC §5.3). */
+static void
+tlv_keep(struct pp_dec *d, const uint8_t *v, size_t len)
+{
+	struct pp_result	*r = &d->d_r;
+
+	switch (d->d_ttype) {
+	case PP2_TYPE_SSL:
+		r->r_ssl = (v[0] & PP2_CLIENT_SSL) != 0;
+		break;
+	case PP2_TYPE_AUTHORITY:
+		if (len <= sizeof(r->r_authority) && printable(v, len)) {
+			memcpy(r->r_authority, v, len);
+			r->r_authority_len = len;
+		} else
+			r->r_tlv_refused = 1;
+		break;
+	case PP2_TYPE_UNIQUE_ID:
+		if (len <= sizeof(r->r_unique_id) && printable(v, len)) {
+			memcpy(r->r_unique_id, v, len);
+			r->r_unique_id_len = len;
+		} else
+			r->r_tlv_refused = 1;
+		break;
+	}
+}
+
+/*
+ * TLV bytes: at most len of buf, never past the header end.  Returns how
+ * many were used; *st is PP_MORE, or PP_ERR_TLV when a TLV's length runs
+ * past the header.  A value to keep is gathered in d_buf behind the
+ * addresses (sized for it in proxyproto.h).
+ */
+static size_t
+v2_tlv(struct pp_dec *d, const uint8_t *buf, size_t len, enum pp_status *st)
+{
+	size_t	n, room = d->d_total - d->d_pos, keep;
+	uint8_t	*val = d->d_buf + PP_V2_HDR + 36;
+
+	*st = PP_MORE;
+	if (!d->d_invalue) {
+		d->d_th[d->d_tn++] = buf[0];
+		if (d->d_tn < 3)
+			return (1);
+		d->d_ttype = d->d_th[0];
+		d->d_tlen = (size_t)((d->d_th[1] << 8) | d->d_th[2]);
+		d->d_tn = 0;
+		d->d_invalue = 1;
+		/* proxy-protocol.txt: a TLV never crosses the header end. */
+		if (d->d_tlen > room - 1 ||
+		    (d->d_ttype == PP2_TYPE_SSL && d->d_tlen < 5)) {
+			*st = PP_ERR_TLV;
+			return (1);
+		}
+		if (d->d_tlen == 0)
+			d->d_invalue = 0;
+		return (1);
+	}
+	n = d->d_tlen - d->d_tn;
+	if (n > len)
+		n = len;
+	keep = d->d_ttype == PP2_TYPE_SSL ? 1 : d->d_ttype ==
+	    PP2_TYPE_AUTHORITY ? PP_AUTHORITY_MAX : d->d_ttype ==
+	    PP2_TYPE_UNIQUE_ID ? PP_UNIQUE_ID_MAX : 0;
+	if (d->d_tn < keep)
+		memcpy(val + d->d_tn, buf, n < keep - d->d_tn ? n :
+		    keep - d->d_tn);
+	d->d_tn += n;
+	if (d->d_tn == d->d_tlen) {
+		if (keep > 0)
+			tlv_keep(d, val, d->d_tlen);
+		d->d_tn = 0;
+		d->d_invalue = 0;
+	}
+	return (n);
+}
+
+/*
+ * v2 bytes from buf + *off: the fixed part, the addresses, then TLV by
+ * TLV.  Advances *off; PP_MORE unless the header is malformed.
+ */
+static enum pp_status
+v2_feed(struct pp_dec *d, const uint8_t *buf, size_t len, size_t *off)
+{
+	enum pp_status	st = PP_MORE;
+	size_t		n;
+
+	if (d->d_have < PP_V2_HDR) {
+		d->d_buf[d->d_have++] = buf[(*off)++];
+		d->d_pos = d->d_have;
+		if (d->d_have == PP_V2_HDR)
+			st = v2_fixed(d);
+	} else if (d->d_skip) {
+		n = d->d_total - d->d_pos;
+		n = len - *off < n ? len - *off : n;
+		*off += n;
+		d->d_pos += n;
+	} else if (d->d_have < PP_V2_HDR + d->d_alen) {
+		n = PP_V2_HDR + d->d_alen - d->d_have;
+		n = len - *off < n ? len - *off : n;
+		memcpy(d->d_buf + d->d_have, buf + *off, n);
+		d->d_have += n;
+		d->d_pos += n;
+		*off += n;
+	} else {
+		n = v2_tlv(d, buf + *off, len - *off, &st);
+		*off += n;
+		d->d_pos += n;
+	}
+	return (st);
 }
 
 enum pp_status
 pp_dec_feed(struct pp_dec *d, const uint8_t *buf, size_t len, size_t *used,
     struct pp_result *r)
 {
-	size_t	off = 0, want, n;
+	enum pp_status	st;
+	size_t		off = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->r_src_port = r->r_dst_port = -1;
+	r->r_ssl = -1;
 	*used = 0;
 	while (off < len) {
 		if (d->d_version == 0) {
@@ -174,40 +340,19 @@ pp_dec_feed(struct pp_dec *d, const uint8_t *buf, size_t len, size_t *used,
 			}
 			continue;
 		}
-		/* v2: keep the fixed part and the addresses, skip the TLVs. */
-		if (d->d_have < PP_V2_HDR) {
-			d->d_buf[d->d_have++] = buf[off++];
-			if (d->d_have == PP_V2_HDR) {
-				if ((d->d_buf[12] >> 4) != 2) {
-					*used = off;
-					return (PP_ERR_VERSION);
-				}
-				if ((d->d_buf[12] & 0x0f) > 1) {
-					*used = off;
-					return (PP_ERR_COMMAND);
-				}
-				d->d_total = PP_V2_HDR + (size_t)((d->d_buf[14]
-				    << 8) | d->d_buf[15]);
-			}
-			continue;
+		if ((st = v2_feed(d, buf, len, &off)) != PP_MORE) {
+			*used = off;
+			return (st);
 		}
-		want = d->d_total - d->d_have - d->d_skipped;
-		n = len - off < want ? len - off : want;
-		if (d->d_have < sizeof(d->d_buf)) {
-			if (n > sizeof(d->d_buf) - d->d_have)
-				n = sizeof(d->d_buf) - d->d_have;
-			memcpy(d->d_buf + d->d_have, buf + off, n);
-			d->d_have += n;
-		} else {
-			d->d_skipped += n;
-		}
-		off += n;
-		if (d->d_have + d->d_skipped == d->d_total)
+		if (d->d_have >= PP_V2_HDR && d->d_pos == d->d_total)
 			break;
 	}
 	*used = off;
-	if (d->d_version == 2 && d->d_have >= PP_V2_HDR &&
-	    d->d_have + d->d_skipped == d->d_total)
-		return (parse_v2(d, r));
-	return (PP_MORE);
+	if (d->d_version != 2 || d->d_have < PP_V2_HDR ||
+	    d->d_pos != d->d_total)
+		return (PP_MORE);
+	/* The header ended inside a TLV header (a value end is checked). */
+	if (!d->d_skip && (d->d_tn > 0 || d->d_invalue))
+		return (PP_ERR_TLV);
+	return (parse_v2(d, r));
 }

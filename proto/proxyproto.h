@@ -1,7 +1,10 @@
 /*
  * PROXY protocol v1 (text) and v2 (binary) header decoder (SPEC §5.3,
- * haproxy's proxy-protocol.txt).  Byte-at-a-time safe; TLVs are skipped
- * without being stored, so the state is a fixed 232 bytes.
+ * haproxy's proxy-protocol.txt).  Byte-at-a-time safe.  v2 TLVs are
+ * checked one by one as they stream past (a TLV header cut short or a
+ * value running past the header is an error); the three the policy can
+ * use (SSL, AUTHORITY, UNIQUE_ID) are kept, the rest skipped, so the
+ * state stays a fixed size whatever the header length.
  */
 #ifndef FCN_PROTO_PROXYPROTO_H
 #define FCN_PROTO_PROXYPROTO_H
@@ -13,6 +16,15 @@
 
 #define PP_V1_MAX	107	/* including CRLF */
 #define PP_V2_HDR	16
+#define PP_AUTHORITY_MAX 255	/* an SNI host name fits */
+#define PP_UNIQUE_ID_MAX 128	/* the spec's limit for PP2_TYPE_UNIQUE_ID */
+
+/* v2 TLV types (proxy-protocol.txt §2.2). */
+#define PP2_TYPE_ALPN		0x01
+#define PP2_TYPE_AUTHORITY	0x02
+#define PP2_TYPE_UNIQUE_ID	0x05
+#define PP2_TYPE_SSL		0x20
+#define PP2_CLIENT_SSL		0x01	/* first byte of the SSL value */
 
 enum pp_status {
 	PP_OK,			/* header complete: see struct pp_result */
@@ -24,6 +36,7 @@ enum pp_status {
 	PP_ERR_COMMAND,		/* v2 command not LOCAL or PROXY */
 	PP_ERR_FAMILY,		/* v2 family/protocol not supported */
 	PP_ERR_LENGTH,		/* v2 length too short for the addresses */
+	PP_ERR_TLV,		/* v2 TLV cut short or past the header end */
 };
 
 struct pp_result {
@@ -32,20 +45,39 @@ struct pp_result {
 	int		r_src_port;
 	struct addr	r_dst;
 	int		r_dst_port;
+	/* v2 TLVs (SPEC §5.3); absent ones have length 0 / r_ssl -1. */
+	int		r_ssl;		/* -1 none, 0 plain, 1 client TLS */
+	uint8_t		r_authority[PP_AUTHORITY_MAX];
+	size_t		r_authority_len;
+	uint8_t		r_unique_id[PP_UNIQUE_ID_MAX];
+	size_t		r_unique_id_len;
+	int		r_tlv_refused;	/* a kept TLV's value was not printable
+					   or too long: left out */
 };
 
 /* Zero-filled is the initial state. */
 struct pp_dec {
-	uint8_t		d_buf[232];
-	size_t		d_have;
+	uint8_t		d_buf[16 + 36 + PP_AUTHORITY_MAX + 1]; /* fixed part,
+					   addresses, a kept TLV value */
+	size_t		d_have;		/* bytes in d_buf */
 	int		d_version;	/* 0 unknown yet, 1 or 2 */
 	size_t		d_total;	/* v2: 16 + length */
-	size_t		d_skipped;	/* v2: TLV bytes skipped */
+	size_t		d_pos;		/* v2: bytes of the header consumed */
+	size_t		d_alen;		/* v2: address block length */
+	int		d_skip;		/* v2: LOCAL/UNSPEC, TLVs not read */
+	/* The TLV being read: its 3-byte header, then its value. */
+	uint8_t		d_th[3];
+	size_t		d_tn;		/* header bytes, or value bytes seen */
+	int		d_invalue;
+	unsigned	d_ttype;
+	size_t		d_tlen;
+	struct pp_result d_r;		/* TLV values as they arrive */
 };
 
 /*
  * Consume bytes of the header; *used says how many (never past its end).
- * PP_OK fills *r.
+ * PP_OK fills *r; PP_MORE asks for more bytes; any other status is a
+ * malformed header (close the connection).
  */
 enum pp_status	pp_dec_feed(struct pp_dec *, const uint8_t *buf, size_t len,
 		    size_t *used, struct pp_result *r);

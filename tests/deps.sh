@@ -3,7 +3,8 @@
 # missing, so that `make check` works on a fresh Debian 12 machine as root.
 set -e
 pkgs="build-essential pkg-config clang libfcgi-dev libfcgi-bin libconfig-dev
-libcunit1-dev libevent-dev libsystemd-dev nginx-light php8.2-fpm php8.2-cli curl systemd haproxy apache2 lighttpd caddy h2o"
+libcunit1-dev libevent-dev libsystemd-dev nginx-light php8.2-fpm php8.2-cli curl
+systemd haproxy php-symfony-http-foundation openssl apache2 lighttpd caddy h2o"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

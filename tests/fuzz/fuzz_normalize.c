@@ -1,6 +1,8 @@
 /*
  * libFuzzer target: the whole policy.  The first byte picks policy
- * switches; the rest is NAME=VALUE lines (NUL and CR allowed inside).
+ * switches (among them forwarded_after = keep, "unix:" trusted and a
+ * CF-Connecting-IP group with its own from); the rest is NAME=VALUE
+ * lines (NUL and CR allowed inside).
  */
 #include <stdint.h>
 #include <string.h>
@@ -20,12 +22,29 @@ static const struct norm_name host[] = {
 	{ "HTTP_FORWARDED", 14 }, { "HTTP_X_FORWARDED_HOST", 21 },
 };
 static const struct norm_name drop[] = { { "HTTP_PROXY", 10 } };
+/* SPEC §4.3a: a group entry first, then plain ones. */
+static const struct norm_name cf_client[] = {
+	{ "HTTP_CF_CONNECTING_IP", 21 }, { "HTTP_FORWARDED", 14 },
+	{ "HTTP_X_FORWARDED_FOR", 20 },
+};
+/* A few of SPEC §4.9's built-in forwarded_params and the headers. */
+static const struct norm_name fwd[] = {
+	{ "HTTP_FORWARDED", 14 }, { "HTTP_X_FORWARDED_FOR", 20 },
+	{ "HTTP_X_FORWARDED_HOST", 21 }, { "HTTP_X_FORWARDED_PROTO", 22 },
+	{ "HTTP_X_FORWARDED_PORT", 21 }, { "HTTP_X_FORWARDED_URI", 20 },
+	{ "HTTP_X_REAL_IP", 14 }, { "HTTP_CLIENT_IP", 14 },
+	{ "HTTP_CF_CONNECTING_IP", 21 }, { "PROXY_PROTOCOL_ADDR", 19 },
+	{ "A", 1 },
+	{ "A_NAME_OF_SIXTY_FOUR_BYTES_OR_MORE_TO_REACH_THE_LENGTH_FILTER_XX",
+	  64 },
+};
 static const struct norm_name reject[] = { { "PHP_ADMIN_VALUE", 15 } };
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct cidr_set	*set;
+	static struct cidr_set	*set, *cf;
+	static const struct cidr_set *from[3];
 	static struct params	*p;
 	static char		 trail[4096];
 	struct norm_policy	 pol;
@@ -39,6 +58,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cidr_parse("127.0.0.1", 9, &c[1]);
 		cidr_parse("2001:db8::/32", 13, &c[2]);
 		set = cidr_set_new(c, 3);
+		cidr_parse("173.245.48.0/20", 15, &c[0]);
+		cidr_parse("10.1.0.0/16", 11, &c[1]);
+		cf = cidr_set_new(c, 2);
+		from[0] = cf;
 		p = params_new(16384);
 	}
 	if (size == 0)
@@ -62,6 +85,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pol.np_pick = (data[0] & 4) ? NORM_PICK_LEFTMOST : NORM_PICK_RIGHTMOST;
 	pol.np_assume_secure = (data[0] & 8) != 0;
 	pol.np_strip = (data[0] & 16) == 0;
+	pol.np_keep = (data[0] & 32) != 0;
+	pol.np_trust_unix = (data[0] & 64) != 0;
+	if (data[0] & 128) {
+		pol.np_client.nn_v = cf_client;
+		pol.np_client.nn_n = 3;
+		pol.np_client_from = from;
+	}
+	pol.np_fwd.nn_v = fwd;
+	pol.np_fwd.nn_n = sizeof(fwd) / sizeof(fwd[0]);
 	params_reset(p);
 	end = data + size;
 	for (data++; data < end; data = nl + 1) {

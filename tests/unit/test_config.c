@@ -97,6 +97,45 @@ static const struct cfg_case cfg_cases[] = {
 	{ "systemd listen", "apps = ( {\n name = \"a\";\n"
 	  " listen = \"systemd:fcgi\";\n upstream = \"[::1]:9000\";\n} );\n", 1,
 	  "" },
+	{ "client_headers group without header",
+	  APP(" client_headers = ( \"HTTP_X_FORWARDED_FOR\",\n"
+	  "  { from = [ \"173.245.48.0/20\" ]; } );\n"), 0,
+	  "FILE:6: client_headers: a group needs header = \"HTTP_...\"\n" },
+	{ "client_headers group from with host bits",
+	  APP(" client_headers = ( { header = \"HTTP_CF_CONNECTING_IP\";\n"
+	  "  from = [ \"173.245.48.1/20\" ]; } );\n"), 0,
+	  "FILE:6: client_headers: from: \"173.245.48.1/20\": address has "
+	  "bits set right of the prefix (did you mean 173.245.48.0/20?)\n" },
+	{ "client_headers group with an unreadable from_file",
+	  APP(" client_headers = ( { header = \"HTTP_CF_CONNECTING_IP\";\n"
+	  "  from_file = \"/nonexistent/cf.txt\"; } );\n"), 0,
+	  "FILE:6: client_headers: from_file \"/nonexistent/cf.txt\": No such "
+	  "file or directory\n" },
+	{ "client_headers group without from",
+	  APP(" client_headers = ( { header = \"HTTP_CF_CONNECTING_IP\"; }"
+	  " );\n"), 0, "FILE:5: client_headers: group HTTP_CF_CONNECTING_IP "
+	  "needs from or from_file (the addresses it is believed from)\n" },
+	{ "client_headers group with an unknown key",
+	  APP(" client_headers = ( { header = \"HTTP_CF_CONNECTING_IP\";\n"
+	  "  form = [ \"10.0.0.0/8\" ]; from = [ \"10.0.0.0/8\" ]; } );\n"), 0,
+	  "FILE:6: client_headers: \"form\" in a group: expected header = "
+	  "\"NAME\", from = [ CIDRs ] or from_file = \"path\"\n" },
+	{ "client_headers element of a wrong type",
+	  APP(" client_headers = ( 1 );\n"), 0,
+	  "FILE:5: client_headers: element 1 is neither a param name nor a "
+	  "group\n" },
+	{ "trusted_proxies unix: is accepted",
+	  APP(" trusted_proxies = [ \"unix:\", \"10.0.0.0/8\" ];\n"), 1, "" },
+	{ "allow_from unix: is not an address",
+	  APP(" allow_from = [ \"unix:\" ];\n"), 0,
+	  "FILE:5: allow_from: \"unix:\": not an IP address or CIDR (host "
+	  "names are not allowed)\n" },
+	{ "forwarded_after enum",
+	  APP(" forwarded_after = \"drop\";\n"), 0,
+	  "FILE:5: forwarded_after: \"drop\" is not one of strip, keep\n" },
+	{ "forwarded_params names are checked",
+	  APP(" forwarded_params = [ \"X Y\" ];\n"), 0,
+	  "FILE:5: forwarded_params: \"X Y\" is not a param name\n" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -150,7 +189,7 @@ test_config_apps_dir_and_file(void)
 	    "};\n");
 	write_file("apps.d/ignored.txt", "garbage");
 	write_file("tp.txt", "# Cloudflare-like ranges\n173.245.48.0/20\n\n"
-	    "  2400:cb00::/32   # v6\n");
+	    "  2400:cb00::/32   # v6\nunix:\n");
 	snprintf(text, sizeof(text), "apps_dir = \"apps.d\";\n");
 	c = cfg_from_text(text, &msgs);
 	if (c == NULL)
@@ -161,9 +200,11 @@ test_config_apps_dir_and_file(void)
 	CU_ASSERT_STRING_EQUAL(c->c_apps[0].a_name, "a");	/* name order */
 	CU_ASSERT_STRING_EQUAL(c->c_apps[1].a_name, "b");
 	CU_ASSERT_EQUAL(c->c_apps[1].a_ntrusted, 2);
+	CU_ASSERT_EQUAL(c->c_apps[1].a_policy.np_trust_unix, 1);
+	CU_ASSERT_EQUAL(c->c_apps[0].a_policy.np_trust_unix, 0);
 	cfg_free(c);
 
-	write_file("tp.txt", "10.0.0.0/8\nfoo\n10.0.0.0/33\n");
+	write_file("tp.txt", "10.0.0.0/8\nfoo\n10.0.0.0/33\n10.0.0.1/8\n");
 	write_file("apps.d/30-c.conf", "app = {\n name = \"c\";\n"
 	    " listen = \"127.0.0.1:9003\";\n upstream = \"127.0.0.1:9000\";\n"
 	    "};\nextra = 1;\n");
@@ -172,9 +213,11 @@ test_config_apps_dir_and_file(void)
 	if (getenv("FCN_DEBUG"))
 		fprintf(stderr, "[%s]\n", msgs);
 	CU_ASSERT_STRING_EQUAL(msgs,
-	    "DIR/tp.txt:2: \"foo\": not an IP address or CIDR\n"
-	    "DIR/tp.txt:3: \"10.0.0.0/33\": not an IP address or "
-	    "CIDR\n"
+	    "DIR/tp.txt:2: \"foo\": not an IP address or CIDR (host names "
+	    "are not allowed)\n"
+	    "DIR/tp.txt:3: \"10.0.0.0/33\": bad prefix length\n"
+	    "DIR/tp.txt:4: \"10.0.0.1/8\": address has bits set right of the "
+	    "prefix (did you mean 10.0.0.0/8?)\n"
 	    "DIR/apps.d/30-c.conf:6: unknown key \"extra\" (a file in apps_dir "
 	    "holds one app = { ... };)\n");
 	remove(strcat(dir, "/30-c.conf"));
@@ -196,7 +239,7 @@ test_config_apps_dir_and_file(void)
 		CU_ASSERT_PTR_NULL(c);
 		CU_ASSERT_STRING_EQUAL(msgs, "DIR/tp.txt:1: line longer than "
 		    "511 bytes\nDIR/tp.txt:3: \"bad\": not an IP address or "
-		    "CIDR\n");
+		    "CIDR (host names are not allowed)\n");
 	}
 	c = cfg_from_text("apps_dir = \"/nonexistent\";\n", &msgs);
 	CU_ASSERT_PTR_NULL(c);
@@ -287,6 +330,33 @@ test_config_cli(void)
 	    != NULL);
 	CU_ASSERT(strstr(out, "max_params_bytes = 131072;") != NULL);
 	CU_ASSERT(strstr(out, "drop_params = [ \"HTTP_PROXY\" ];") != NULL);
+	/* SPEC §4.9: the built-in forwarded_params, uri_header added. */
+	CU_ASSERT(strstr(out, "forwarded_params = [ \"HTTP_FORWARDED\", "
+	    "\"HTTP_X_FORWARDED_FOR\", \"HTTP_X_FORWARDED_HOST\", ") != NULL);
+	CU_ASSERT(strstr(out, "\"PROXY_PROTOCOL_AUTHORITY\" ];") != NULL);
+	CU_ASSERT(strstr(out, "forwarded_after = \"strip\";") != NULL);
+
+	write_file("cf.txt", "# Cloudflare\n173.245.48.0/20\n");
+	write_file("cf.conf", APP(" trusted_proxies = [ \"unix:\" ];\n"
+	    " client_headers = ( { header = \"HTTP_CF_CONNECTING_IP\";\n"
+	    "  from = [ \"2400:cb00::/32\" ]; from_file = \"cf.txt\"; },\n"
+	    "  \"HTTP_X_FORWARDED_FOR\" );\n"
+	    " forwarded_params = [ \"HTTP_X_MINE\" ];\n"
+	    " forwarded_after = \"keep\";\n"));
+	snprintf(args, sizeof(args), "-T -c %s/cf.conf", tmp_dir());
+	CU_ASSERT_EQUAL(run(args, NULL, out, sizeof(out), err, sizeof(err)),
+	    0);
+	CU_ASSERT(strstr(out, "trusted_proxies = [ \"unix:\" ];") != NULL);
+	CU_ASSERT(strstr(out, "client_headers = ( { header = "
+	    "\"HTTP_CF_CONNECTING_IP\"; from = [ \"2400:cb00::/32\" ]; "
+	    "from_file = \"cf.txt\"; }, \"HTTP_X_FORWARDED_FOR\" );") != NULL);
+	CU_ASSERT(strstr(out, "forwarded_params = [ \"HTTP_X_MINE\", "
+	    "\"HTTP_CF_CONNECTING_IP\", \"HTTP_X_FORWARDED_FOR\", "
+	    "\"HTTP_X_FORWARDED_PROTO\", \"HTTP_X_FORWARDED_PORT\", "
+	    "\"HTTP_X_FORWARDED_HOST\" ];") != NULL);
+	CU_ASSERT(strstr(out, "forwarded_after = \"keep\";") != NULL);
+	if (getenv("FCN_DEBUG"))
+		fprintf(stderr, "%s%s", out, err);
 
 	write_file("bad.conf", APP(" trusted_proxies = [ \"10.0.0.0/88\" ];\n"
 	    " bogus = 1;\n"));
@@ -305,8 +375,10 @@ test_config_cli(void)
 	    err, sizeof(err)), 0);
 	CU_ASSERT_STRING_EQUAL(out, "REMOTE_ADDR=203.0.113.7\n"
 	    "SCRIPT_NAME=/matomo/i.php\n"
-	    "HTTP_X_FORWARDED_FOR=203.0.113.7, 10.1.1.1\n"
 	    "REALIP_REMOTE_ADDR=10.0.0.5\n");
+	/* SPEC §4.9: the original values stay in the trail. */
+	CU_ASSERT(strstr(err, "removed (forwarded_after): HTTP_X_FORWARDED_FOR="
+	    "\"203.0.113.7, 10.1.1.1\"\n") != NULL);
 	CU_ASSERT(strstr(err, "hop 1 203.0.113.7 untrusted: client\n") != NULL);
 	CU_ASSERT(strstr(err, "verdict: ok\n") != NULL);
 

@@ -168,7 +168,12 @@ test_fwd_host(void)
 		{ "evil.com\r\nX: y", 0, -1 },
 		{ "a..b", 0, -1 },
 		{ ".a", 0, -1 },
-		{ "a.", 0, -1 },
+		{ "a.", 1, -1 },
+		{ "shop.example.", 1, -1 },
+		{ "shop.example.:8443", 1, 8443 },
+		{ "shop.example..", 0, -1 },
+		{ ".", 0, -1 },
+		{ "[::1].", 0, -1 },
 		{ "", 0, -1 },
 		{ "user@example.com", 0, -1 },
 	};
@@ -190,9 +195,12 @@ test_fwd_host(void)
 	CU_ASSERT_EQUAL(fwd_host_check(long_label, 63, &port), 0);
 	for (i = 0; i < 254; i++)
 		long_name[i] = i % 2 ? '.' : 'a';
-	long_name[254] = '\0';
+	long_name[255] = '\0';
 	CU_ASSERT_EQUAL(fwd_host_check(long_name, 253, &port), 0);
-	CU_ASSERT_EQUAL(fwd_host_check(long_name, 254, &port), -1);
+	/* 253 and a trailing dot is the absolute form; 255 is too long. */
+	CU_ASSERT_EQUAL(fwd_host_check(long_name, 254, &port), 0);
+	long_name[254] = 'a';
+	CU_ASSERT_EQUAL(fwd_host_check(long_name, 255, &port), -1);
 }
 
 struct prefix_case {

@@ -4,6 +4,28 @@
 #include "proto/proxyproto.h"
 #include "tests/unit/util.h"
 
+/* The kept TLVs as text: " ssl=1 authority=x unique_id=y refused". */
+static const char *
+tlvs(const struct pp_result *r)
+{
+	static char	t[512];
+	int		n = 0;
+
+	t[0] = '\0';
+	if (r->r_ssl != -1)
+		n += snprintf(t + n, sizeof(t) - (size_t)n, " ssl=%d",
+		    r->r_ssl);
+	if (r->r_authority_len > 0)
+		n += snprintf(t + n, sizeof(t) - (size_t)n, " authority=%.*s",
+		    (int)r->r_authority_len, (const char *)r->r_authority);
+	if (r->r_unique_id_len > 0)
+		n += snprintf(t + n, sizeof(t) - (size_t)n, " unique_id=%.*s",
+		    (int)r->r_unique_id_len, (const char *)r->r_unique_id);
+	if (r->r_tlv_refused)
+		snprintf(t + n, sizeof(t) - (size_t)n, " refused");
+	return (t);
+}
+
 static const char *
 run(const void *in, size_t len, size_t step)
 {
@@ -27,8 +49,8 @@ run(const void *in, size_t len, size_t step)
 	if (st == PP_OK && !r.r_local) {
 		addr_format(&r.r_src, a);
 		addr_format(&r.r_dst, b);
-		snprintf(out, sizeof(out), "ok %s:%d -> %s:%d used %zu", a,
-		    r.r_src_port, b, r.r_dst_port, off);
+		snprintf(out, sizeof(out), "ok %s:%d -> %s:%d used %zu%s", a,
+		    r.r_src_port, b, r.r_dst_port, off, tlvs(&r));
 	} else if (st == PP_OK) {
 		snprintf(out, sizeof(out), "local used %zu", off);
 	} else {
@@ -38,6 +60,7 @@ run(const void *in, size_t len, size_t step)
 }
 
 #define SIG "\r\n\r\n\0\r\nQUIT\n"
+#define V4ADDR	"\xc0\x00\x02\x01" "\xc0\x00\x02\x02" "\x1f\x90\x01\xbb"
 
 struct pp_case {
 	const char	*name;
@@ -86,6 +109,32 @@ static const struct pp_case cases[] = {
 	  "PROXY v2 address family not supported" },
 	{ "v2 short for IPv4", S(SIG "\x21\x11\x00\x04" "\x01\x02\x03\x04"),
 	  "PROXY v2 length too short" },
+	/* SPEC §5.3: TLVs checked, SSL/AUTHORITY/UNIQUE_ID kept. */
+	{ "v2 SSL, AUTHORITY, UNIQUE_ID and an unknown TLV kept/skipped",
+	  S(SIG "\x21\x11\x00\x3b" V4ADDR
+	  "\x20\x00\x0a" "\x01" "\x00\x00\x00\x00" "\x21\x00\x02" "h2"
+	  "\x02\x00\x0f" "shop.example.:8"
+	  "\xe0\x00\x02" "zz"
+	  "\x05\x00\x05" "id-42"
+	  "\x04\x00\x00" "tail"),
+	  "ok 192.0.2.1:8080 -> 192.0.2.2:443 used 75 ssl=1 "
+	  "authority=shop.example.:8 unique_id=id-42" },
+	{ "v2 SSL TLV without the client bit", S(SIG "\x21\x11\x00\x14" V4ADDR
+	  "\x20\x00\x05" "\x00" "\x00\x00\x00\x00"),
+	  "ok 192.0.2.1:8080 -> 192.0.2.2:443 used 36 ssl=0" },
+	{ "v2 AUTHORITY with a space is refused", S(SIG "\x21\x11\x00\x12"
+	  V4ADDR "\x02\x00\x03" "a b"),
+	  "ok 192.0.2.1:8080 -> 192.0.2.2:443 used 34 refused" },
+	{ "v2 TLV header cut short by the header end", S(SIG
+	  "\x21\x11\x00\x0e" V4ADDR "\x02\x00" "more"),
+	  "PROXY v2 TLV runs past the header" },
+	{ "v2 TLV value runs past the header end", S(SIG "\x21\x11\x00\x11"
+	  V4ADDR "\x02\x00\x05" "ab" "cdefgh"),
+	  "PROXY v2 TLV runs past the header" },
+	{ "v2 SSL TLV shorter than its fixed part", S(SIG "\x21\x11\x00\x10"
+	  V4ADDR "\x20\x00\x01" "\x01"), "PROXY v2 TLV runs past the header" },
+	{ "v2 LOCAL with bytes after: skipped", S(SIG "\x20\x00\x00\x03"
+	  "\xff\xff\xff" "GET"), "local used 19" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -137,23 +186,30 @@ test_proxyproto_v1_max_length(void)
 	    "PROXY v1 header longer than 107 bytes");
 }
 
-/* v2 with 60,000 bytes of TLVs: skipped, never stored. */
+/* v2 with 60,000 bytes of TLVs: checked and skipped, never stored. */
 static void
 test_proxyproto_v2_large_tlvs(void)
 {
 	static uint8_t	in[60100];
-	size_t		n = 16 + 12 + 60000;
+	size_t		n = 16 + 12 + 60000, i;
 
 	memcpy(in, SIG "\x21\x11", 14);
 	in[14] = (uint8_t)((n - 16) >> 8);
 	in[15] = (uint8_t)(n - 16);
 	memcpy(in + 16, "\x0a\x00\x00\x01\x0a\x00\x00\x02\x00\x01\x00\x02",
 	    12);
+	/* 60 PP2_TYPE_NOOP TLVs of 1,000 bytes each. */
 	memset(in + 28, 0xee, 60000);
+	for (i = 0; i < 60; i++)
+		memcpy(in + 28 + i * 1000, "\x04\x03\xe5", 3);
 	CU_ASSERT_STRING_EQUAL(run(in, n + 5, 0),
 	    "ok 10.0.0.1:1 -> 10.0.0.2:2 used 60028");
 	CU_ASSERT_STRING_EQUAL(run(in, n, 7),
 	    "ok 10.0.0.1:1 -> 10.0.0.2:2 used 60028");
+	/* The last TLV one byte too long: it runs past the header. */
+	in[28 + 59 * 1000 + 2] = 0xe6;
+	CU_ASSERT_STRING_EQUAL(run(in, n + 5, 0),
+	    "PROXY v2 TLV runs past the header");
 }
 
 void
@@ -165,6 +221,6 @@ suite_proxyproto(void)
 	    test_proxyproto_table_any_split);
 	ADD_TEST(s, "proxyproto: v1 at 107 bytes passes, 108 fails",
 	    test_proxyproto_v1_max_length);
-	ADD_TEST(s, "proxyproto: v2 TLVs are skipped, not stored",
+	ADD_TEST(s, "proxyproto: 60,000 bytes of v2 TLVs checked, not stored",
 	    test_proxyproto_v2_large_tlvs);
 }

@@ -8,17 +8,24 @@ start_apps "{ name = \"pool\"; listen = \"unix:$T/fcn.sock\";
 	queue_timeout_ms = 1500; }" "$T/fcn.sock"
 load 200 200 "http://127.0.0.1:$ORIGIN/conn.php?s=1" > "$T/o.out"
 ok=$(grep -c '^200 ' "$T/o.out"); busy=$(grep -c '^503 ' "$T/o.out")
-late=$(awk '$1 == 503 && $2 > 1600' "$T/o.out" | wc -l)
+# queue_timeout_ms + 100 ms, seen from the client; ASan slows every hop.
+lim=1600; case "$BIN" in */san/*) lim=2100;; esac
+late=$(awk -v l=$lim '$1 == 503 && $2 > l' "$T/o.out" | wc -l)
 echo "      overload: $ok x 200, $busy x 503 (slowest 503: \
 $(awk '$1 == 503 { if ($2 > m) m = $2 } END { print m + 0 }' "$T/o.out") ms)," \
     "other: $(grep -v -E '^(200|503) ' "$T/o.out" | wc -l)"
 [ $((ok + busy)) = 200 ] || fail "overload: not only 200/503: \
 $(grep -v -E '^(200|503) ' "$T/o.out" | sort | uniq -c | head -3)"
 [ "$ok" -ge 4 ] || fail "overload: only $ok served"
-[ "$late" = 0 ] || fail "overload: $late answers of 503 after 1600 ms"
-grep -q 'Retry-After' /dev/null || true
+[ "$late" = 0 ] || fail "overload: $late answers of 503 after $lim ms"
 rss=$(awk '/VmHWM/ { print $2 }' "/proc/$(cat "$T/daemon.pid")/status")
 echo "      daemon peak RSS $rss kB"
 [ "$rss" -lt 65536 ] || fail "daemon RSS $rss kB"
 log_has 'queue timeout'
+# The 503 says when to come back.
+h=$(curl -s -D - -o /dev/null "http://127.0.0.1:$ORIGIN/conn.php?s=2" &
+    sleep 0.1; for i in 1 2 3 4 5 6; do curl -s -o /dev/null \
+    "http://127.0.0.1:$ORIGIN/conn.php?s=2" & done; sleep 0.2;
+    curl -s -D - -o /dev/null "http://127.0.0.1:$ORIGIN/conn.php"; wait)
+case "$h" in *"503"*"Retry-After: 1"*) ;; *) fail "no Retry-After: $h" ;; esac
 stop_fpm po
