@@ -4,7 +4,8 @@ start_apps "{ name = \"web\"; listen = \"unix:$T/fcn-scgi.sock\";
 	protocol = \"scgi\"; upstream = \"unix:$T/php.sock\";
 	trusted_proxies = [ \"127.0.0.1\" ]; }" "$T/fcn-scgi.sock"
 start_lighttpd lighttpd-scgi mod_scgi "scgi.server = ( \".php\" =>
-	(( \"socket\" => \"$T/fcn-scgi.sock\", \"check-local\" => \"enable\" )) )" ||
+	(( \"socket\" => \"$T/fcn-scgi.sock\",
+	   \"check-local\" => \"enable\" )) )" ||
     fail "lighttpd-scgi did not start"
 PORT_fcn=$SRV_PORT
 start_lighttpd lighttpd-php mod_fastcgi "fastcgi.server = ( \".php\" =>
