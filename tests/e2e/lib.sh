@@ -11,7 +11,7 @@ PASSES=0
 
 free_port() {
 	local p
-	for p in $(shuf -i 20000-59999 -n 50); do
+	for p in $(shuf -i 20000-31999 -n 50); do
 		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
 	done
 	return 1
