@@ -13,8 +13,7 @@
 srv_port() {
 	local p
 	for p in $(shuf -i 20000-32000 -n 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null ||
-		    { echo "$p"; return; }
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 	return 1
 }
@@ -51,7 +50,7 @@ stop_srv() {	# stop_srv NAME...
 start_apache() {
 	local d=$T/$1 port m
 	port=$(srv_port)
-	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
+	mkdir -p "$d"
 	{
 		for m in mpm_event authz_core proxy proxy_fcgi; do
 			echo "LoadModule ${m}_module" \
@@ -94,7 +93,7 @@ CONF
 start_lighttpd() {
 	local d=$T/$1 port
 	port=$(srv_port)
-	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
+	mkdir -p "$d"
 	cat > "$d/lighttpd.conf" <<CONF
 server.document-root = "$T/www"
 server.bind = "127.0.0.1"
@@ -117,7 +116,7 @@ CONF
 start_caddy() {
 	local d=$T/$1 port
 	port=$(srv_port)
-	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
+	mkdir -p "$d"
 	cat > "$d/Caddyfile" <<CONF
 {
 	admin off
@@ -141,7 +140,7 @@ CONF
 start_haproxy_fcgi() {
 	local d=$T/$1 port
 	port=$(srv_port)
-	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
+	mkdir -p "$d"
 	cat > "$d/haproxy.cfg" <<CONF
 global
 	maxconn 256
@@ -171,7 +170,7 @@ CONF
 start_h2o() {
 	local d=$T/$1 port
 	port=$(srv_port)
-	rm -rf "$d" && mkdir -p "$d"	# a fresh log per case
+	mkdir -p "$d"
 	chown www-data "$d"	# h2o writes its pid file after setuid
 	cat > "$d/h2o.conf" <<CONF
 pid-file: $d/h2o.pid
@@ -199,12 +198,11 @@ CONF
 # CONC PER: VIA is the server's port in front of the daemon (trusting
 # 127.0.0.1), DIRECT the same server in front of php-fpm.
 fe_checks() {
-	local via=$1 direct=$2 n
+	local via=$1 direct=$2
 	[ "$CASE_OK" = 1 ] || return	# a server did not start
 	# Trusted: the client at 127.0.0.1 stands for the edge proxy.
 	RESP=$(curl -s -H 'X-Forwarded-For: 192.0.2.7' \
-	    -H 'X-Forwarded-Proto: https' \
-	    -H 'X-Forwarded-Host: public.example' \
+	    -H 'X-Forwarded-Proto: https' -H 'X-Forwarded-Host: public.example' \
 	    "http://127.0.0.1:$via/dump.php?x=1")
 	expect REMOTE_ADDR 192.0.2.7
 	expect REALIP_REMOTE_ADDR 127.0.0.1
@@ -219,7 +217,8 @@ fe_checks() {
 	expect HTTPS null
 	expect HTTP_X_FORWARDED_FOR null
 	sleep 0.1
-	log_has 'untrusted peer sent [A-Z_,]*HTTP_X_FORWARDED_FOR'
+	# Any order: Caddy (Go) writes headers in map order, which varies.
+	log_has 'untrusted peer sent [^:]*HTTP_X_FORWARDED_FOR'
 	# A 3 MiB upload and a 5 MiB response, byte for byte.
 	[ -f "$T/upload" ] || head -c 3145728 /dev/urandom > "$T/upload"
 	RESP=$(curl -s --data-binary @"$T/upload" \
@@ -229,12 +228,10 @@ fe_checks() {
 	expect body_md5 "$(md5sum < "$T/upload" | cut -d' ' -f1)"
 	curl -s -o "$T/big.via" "http://127.0.0.1:$via/big.php?n=5242880"
 	curl -s -o "$T/big.direct" "http://127.0.0.1:$direct/big.php?n=5242880"
-	n=$(wc -c < "$T/big.direct")
-	[ "$n" = 5242880 ] ||
-	    fail "5 MiB response from php-fpm directly: $n bytes"
-	n=$(wc -c < "$T/big.via")
+	[ "$(wc -c < "$T/big.direct")" = 5242880 ] ||
+	    fail "5 MiB response from php-fpm directly: $(wc -c < "$T/big.direct") bytes"
 	cmp -s "$T/big.via" "$T/big.direct" ||
-	    fail "5 MiB response differs from direct ($n bytes)"
+	    fail "5 MiB response differs from direct ($(wc -c < "$T/big.via") bytes)"
 	rm -f "$T/big.via" "$T/big.direct"
 	fe_load "http://127.0.0.1:$via/ok.php" "$3" "$4" "$5"
 	fe_log_clean
@@ -244,7 +241,7 @@ fe_checks() {
 # CONC clients at once with PER GETs each.  Every one must be a 200 with
 # the whole "ok" body; the failures are counted and shown by kind.
 fe_load() {
-	local url=$1 seq=$2 conc=$3 per=$4 j pids="" n bad conns
+	local url=$1 seq=$2 conc=$3 per=$4 i j pids="" n bad conns
 	fe_urls "$url" "$seq" > "$T/load.cfg"
 	fe_curl 120 -K "$T/load.cfg" \
 	    -w '%{http_code} %{exitcode} %{size_download} %{num_connects}\n' \
@@ -267,8 +264,8 @@ fe_load() {
 	    awk '{ printf "%s%s x HTTP %s (curl exit %s)", s, $1, $2, $3;
 	    s = ", " }')
 	LOAD_TOTAL=$((seq + conc * per))
-	[ "$n" = "$LOAD_TOTAL" ] || fail "load: $((LOAD_TOTAL - n))" \
-	    "of $LOAD_TOTAL requests not done in time"
+	[ "$n" = "$LOAD_TOTAL" ] ||
+	    fail "load: $((LOAD_TOTAL - n)) of $LOAD_TOTAL requests not done in time"
 	[ -z "$bad" ] || fail "load: $bad of $LOAD_TOTAL requests"
 	echo "    load: $LOAD_TOTAL requests ($seq kept, $conc x $per" \
 	    "concurrent): ${bad:-no failures}"
