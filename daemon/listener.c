@@ -132,10 +132,15 @@ listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
 	if ((l->l_pool = up_pool_new(s->s_base, g, a)) == NULL ||
 	    (l->l_stats = srv_app_stats(s, a->a_name)) == NULL)
 		goto syserr;
-	/* SPEC §6: a socket from systemd is systemd's; we never close it. */
+	/*
+	 * SPEC §6: a socket from systemd is systemd's; we never close it.
+	 * Backlog 0: the socket listens already.  libevent's -1 would call
+	 * listen(fd, 128) again and cut our 511 (or systemd's) to 128: a
+	 * burst of 200 connections then got EAGAIN, a 502 in nginx.
+	 */
 	l->l_lev = evconnlistener_new(s->s_base, accept_cb, l,
 	    (l->l_systemd ? 0 : LEV_OPT_CLOSE_ON_FREE) | LEV_OPT_CLOSE_ON_EXEC,
-	    -1, fd);
+	    0, fd);
 	if (l->l_lev == NULL)
 		goto syserr;
 	evconnlistener_set_error_cb(l->l_lev, accept_error_cb);

@@ -667,13 +667,29 @@ up_add_buffer(struct upc *u, struct evbuffer *src, size_t n)
 int
 up_flush(struct upc *u)
 {
+	size_t	before = evbuffer_get_length(u->u_side.s_out);
+	int	rc;
+
 	if (u->u_connecting)
 		return (0);
-	if (side_flush(&u->u_side) == 0)
+	rc = side_flush(&u->u_side);
+	if (evbuffer_get_length(u->u_side.s_out) < before)
+		u->u_written = 1;
+	if (rc == 0)
 		return (0);
 	/* SPEC §5.4: a reused connection found closed is retried once. */
 	if (u->u_active && u->u_reused && !u->u_answered) {
 		retry(u, RETRY_REUSE, strerror(errno));
+		return (-1);
+	}
+	/*
+	 * A fresh connection that took not one byte was closed before
+	 * php-fpm read it (php-fpm stopping): nothing reached php-fpm.
+	 */
+	if (u->u_active && !u->u_written && !u->u_answered) {
+		u->u_srv->us_bal->b_down_until = now_ms() +
+		    (uint64_t)u->u_pool->p_app->a_upstream_down_ms;
+		retry(u, RETRY_CONNECT, "connection closed before accept");
 		return (-1);
 	}
 	log_info(u->u_pool->p_app->a_name, "upstream %s write: %s",

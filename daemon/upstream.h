@@ -65,6 +65,7 @@ struct upc {
 	int			 u_reused;	/* served a request before */
 	int			 u_active;	/* a request is in flight */
 	int			 u_answered;	/* php-fpm sent a byte of it */
+	int			 u_written;	/* a byte reached the socket */
 };
 
 /*
