@@ -26,6 +26,14 @@ peertab_fold(const struct addr *peer, struct cidr *net)
 		return (-1);
 	/* addr_set() turns a v4-mapped IPv6 peer into IPv4 (SPEC §4.1). */
 	addr_set(&net->c_addr, peer->a_family, peer->a_bytes);
+	/*
+	 * 127/8 holds local processes (another nginx, a TLS terminator, a
+	 * test client), each its own: one host each, as ::1 below.
+	 */
+	if (net->c_addr.a_family == ADDR_V4 && net->c_addr.a_bytes[0] == 127) {
+		net->c_plen = 32;
+		return (0);
+	}
 	if (net->c_addr.a_family == ADDR_V4) {
 		net->c_addr.a_bytes[3] = 0;
 		net->c_plen = 24;

@@ -60,7 +60,8 @@ static const struct fold_case fold_cases[] = {
 	{ "192.0.2.0", "192.0.2.0/24" },
 	{ "192.0.2.255", "192.0.2.0/24" },
 	{ "10.1.2.3", "10.1.2.0/24" },
-	{ "127.0.0.1", "127.0.0.0/24" },
+	{ "127.0.0.1", "127.0.0.1/32" },
+	{ "127.0.0.2", "127.0.0.2/32" },
 	{ "::ffff:198.51.100.9", "198.51.100.0/24" },
 	{ "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64" },
 	{ "2001:db8:1:2::", "2001:db8:1:2::/64" },
@@ -437,7 +438,7 @@ suite_peertab(void)
 
 	if ((s = CU_add_suite("peertab", NULL, NULL)) == NULL)
 		abort();
-	ADD_TEST(s, "peertab: peers fold to /24, /64, ::1/128",
+	ADD_TEST(s, "peertab: peers fold to /24, /64, loopback to one host",
 	    test_peertab_fold);
 	ADD_TEST(s, "peertab: a raw v4-mapped peer shares the IPv4 row",
 	    test_peertab_fold_v4mapped_raw);

@@ -69,13 +69,33 @@ want "status requests" 5
 want "status 403" 1
 cp "$T/st.json" "$T/status-sample.json"
 st openmetrics > "$T/st.om"
-if command -v promtool >/dev/null; then
-	promtool check metrics < "$T/st.om" >"$T/promtool.out" 2>&1 ||
-	    fail "promtool: $(head -5 "$T/promtool.out")"
-fi
+promtool check metrics < "$T/st.om" >"$T/promtool.out" 2>&1 ||
+    fail "promtool: $(head -5 "$T/promtool.out")"
 grep -q '^fcgi_normalizer_requests_total{app="st"} 10$' "$T/st.om" ||
     fail "openmetrics requests: $(grep requests_total "$T/st.om" | head -3)"
+# Help with trust (§6.1 full): 127.0.0.2 sends X-Forwarded-For on every
+# request, like a load balancer left out of trusted_proxies; 127.0.0.3
+# forges it once.
+for i in $(seq 1 12); do
+	curl -s -o /dev/null --interface 127.0.0.2 \
+	    -H "X-Forwarded-For: 203.0.113.$i" "$O/dump.php"
+done
+curl -s -o /dev/null --interface 127.0.0.3 -H 'X-Forwarded-For: 6.6.6.6' \
+    "$O/dump.php"
 st 'full' > "$T/st.full"
-grep -q 'untrusted peer: *127.0.0.0/24' "$T/st.full" ||
-    fail "full view lacks the untrusted peer: $(tail -8 "$T/st.full")"
+blk() { awk -v n="$1" '/^untrusted peer:/ { on = ($3 == n) } on' "$T/st.full"; }
+blk 127.0.0.2/32 | grep -q '^requests: *12$' ||
+    fail "full view, 127.0.0.2: $(blk 127.0.0.2/32)"
+blk 127.0.0.2/32 | grep -q '^hint: .*load balancer.*127.0.0.2/32' ||
+    fail "full view, no hint for 127.0.0.2: $(blk 127.0.0.2/32)"
+blk 127.0.0.3/32 | grep -q '^requests: *1$' ||
+    fail "full view, 127.0.0.3: $(blk 127.0.0.3/32)"
+! blk 127.0.0.3/32 | grep -q '^hint:' ||
+    fail "full view, a hint for one forged request: $(blk 127.0.0.3/32)"
+blk 127.0.0.5/32 | grep -q '^without forwarded: *1$' ||
+    fail "full view, 127.0.0.5: $(blk 127.0.0.5/32)"
+cp "$T/st.full" "$T/status-sample.full"
+st 'openmetrics&full' > "$T/st.omfull"
+promtool check metrics < "$T/st.omfull" >"$T/promtool.out" 2>&1 ||
+    fail "promtool (full): $(head -5 "$T/promtool.out")"
 stop_fpm st
