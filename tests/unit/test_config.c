@@ -49,6 +49,25 @@ static const struct cfg_case cfg_cases[] = {
 	  0, "FILE:4: upstream \"localhost:9000\": expected unix:/path, "
 	  "IPv4:port or [IPv6]:port with a port 1-65535 (IP literals only, "
 	  "no host names)\n" },
+	{ "pool of two upstreams, status pages",
+	  APP(" upstream_max_conns = 5; upstream_balance = \"first\";\n"
+	  " status_path = \"/st\"; ping_path = \"/ping\";\n"
+	  " status_allow = [ \"10.0.0.0/8\" ];\n"), 1, "" },
+	{ "upstream listed twice", "apps = ( {\n name = \"a\";\n"
+	  " listen = \"[::1]:9001\";\n upstream = [ \"127.0.0.1:9000\",\n"
+	  " \"127.0.0.1:9000\" ];\n} );\n", 0,
+	  "FILE:4: upstream \"127.0.0.1:9000\" listed twice\n" },
+	{ "status_path without /", APP(" status_path = \"status\";\n"), 0,
+	  "FILE:5: status_path \"status\": must start with / (a SCRIPT_NAME, "
+	  "without query)\n" },
+	{ "bad balance", APP(" upstream_balance = \"random\";\n"), 0,
+	  "FILE:5: upstream_balance: \"random\" is not one of least_conn, "
+	  "first\n" },
+	{ "negative pool", APP(" upstream_max_conns = -1;\n"), 0,
+	  "FILE:5: upstream_max_conns: -1 is out of range 0-100000\n" },
+	{ "status_allow with host bits", APP(" status_allow = [ \"10.0.0.1/8\" ];"
+	  "\n"), 0, "FILE:5: status_allow: \"10.0.0.1/8\": address has bits "
+	  "set right of the prefix (did you mean 10.0.0.0/8?)\n" },
 	{ "bad enum", APP(" client_pick = \"rightmost\";\n"), 0,
 	  "FILE:5: client_pick: \"rightmost\" is not one of "
 	  "rightmost_untrusted, leftmost_untrusted\n" },
