@@ -3,6 +3,7 @@
  * Everything else lives in server.c; this file only decides what to run.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,5 +135,15 @@ main(int argc, char *argv[])
 		cfg_free(c);
 		return (rc);
 	}
+	/*
+	 * No memory-management syscall on the request path: what a request
+	 * frees (64 KiB read buffers, a replay copy, relayed chains) stays
+	 * in the heap for the next one instead of being trimmed by brk and
+	 * faulted in again (perf showed 18% of a 1 MiB upload run in brk's
+	 * TLB flush).  Memory stays bounded by the per-connection limits.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_TOP_PAD, 1024 * 1024);
 	return (srv_main(c, path, level ? cfg_log_level_parse(level) : -1));
 }
