@@ -534,8 +534,12 @@ untrusted(struct ctx *c)
 	    c->pol->np_strip ? "removed" : "ignored");
 	/* For the counters: which headers (at most what fits). */
 	n = strlen(names);
-	if (n >= sizeof(c->t->t_names))
+	if (n >= sizeof(c->t->t_names)) {
+		/* Whole names only: cut at the last comma that fits. */
 		n = sizeof(c->t->t_names) - 1;
+		while (n > 0 && names[n] != ',')
+			n--;
+	}
 	memcpy(c->t->t_names, names, n);
 	c->t->t_names[n] = '\0';
 	c->t->t_nlen = n;

@@ -729,6 +729,18 @@ test_normalize_report(void)
 	CU_ASSERT_STRING_EQUAL(t.t_names,
 	    "HTTP_X_FORWARDED_FOR,HTTP_CLIENT_IP");
 	CU_ASSERT_EQUAL(t.t_nlen, strlen(t.t_names));
+	/* More names than fit: whole names only. */
+	params_reset(p);
+	params_from_text(p, "REMOTE_ADDR=192.0.2.66\n"
+	    "HTTP_X_FORWARDED_FOR=1\nHTTP_X_FORWARDED_HOST=1\n"
+	    "HTTP_X_FORWARDED_PROTO=1\nHTTP_X_FORWARDED_PORT=1\n"
+	    "HTTP_X_FORWARDED_PREFIX=1\nHTTP_X_FORWARDED_SERVER=1\n"
+	    "HTTP_X_FORWARDED_SCHEME=1\n");
+	norm_trail_init(&t, trail, sizeof(trail), 0);
+	norm_run(&c->c_apps[0].a_policy, p, &t);
+	CU_ASSERT_STRING_EQUAL(t.t_names, "HTTP_X_FORWARDED_FOR,"
+	    "HTTP_X_FORWARDED_HOST,HTTP_X_FORWARDED_PROTO,"
+	    "HTTP_X_FORWARDED_PORT,HTTP_X_FORWARDED_PREFIX");
 	/* A peer that is no address: nothing. */
 	params_reset(p);
 	params_from_text(p, "REMOTE_ADDR=unix:\n");
