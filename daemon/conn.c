@@ -38,6 +38,7 @@
 static unsigned long	conn_ids;
 
 static void	answered(struct conn *);
+static void	last_bytes(struct conn *);
 static int	conn_input(struct conn *);
 static void	front_rcb(evutil_socket_t, short, void *);
 static void	front_wcb(evutil_socket_t, short, void *);
@@ -72,6 +73,20 @@ answered(struct conn *c)
 }
 
 /*
+ * The request ends here, not at php-fpm's END_REQUEST: its upstream
+ * connection is closed (or it leaves the queue) and the front is read no
+ * more; what is buffered for the front still goes out.
+ */
+static void
+last_bytes(struct conn *c)
+{
+	conn_up_let_go(c);
+	up_cancel(c->c_pool, &c->c_wait);
+	answered(c);
+	side_read_on(&c->c_front, 0);
+}
+
+/*
  * One timer per conn for the front: params_timeout_ms from the start of a
  * request (a one-shot, so a client trickling a byte a minute cannot hold
  * the connection, SPEC §3.2), or idle_timeout_ms of silence.
@@ -102,8 +117,9 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 	if (c->c_state == CONN_LINGER)
 		conn_close(c, NULL);
 	else
-		conn_close(c, c->c_timer_idle ? "idle timeout" : c->c_state == CONN_PREAMBLE ?
-		    "no PROXY protocol header within 5 s" : "params timeout");
+		conn_close(c, c->c_timer_idle ? "idle timeout" :
+		    c->c_state == CONN_PREAMBLE ? "no PROXY protocol header "
+		    "within 5 s" : "params timeout");
 	CONN_LEAVE(c);
 }
 
@@ -167,8 +183,8 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	    &conn_proto_fcgi;
 	c->c_state = c->c_app->a_proxy_protocol ? CONN_PREAMBLE :
 	    CONN_ACTIVE;
-	conn_arm_timer(c, c->c_state == CONN_PREAMBLE ? PP_TIMEOUT_MS : c->c_app->a_params_timeout_ms,
-	    0);
+	conn_arm_timer(c, c->c_state == CONN_PREAMBLE ? PP_TIMEOUT_MS :
+	    c->c_app->a_params_timeout_ms, 0);
 	conn_log(c, LOG_LVL_DEBUG, "accept", "proto=%s", c->c_proto->cp_name);
 }
 
@@ -282,10 +298,7 @@ conn_respond(struct conn *c, const char *cgi, size_t len, const char *status,
 		    "reason=\"%s\"", status, why);
 	else
 		conn_log(c, LOG_LVL_DEBUG, "answer", "status=\"%s\"", status);
-	conn_up_let_go(c);
-	up_cancel(c->c_pool, &c->c_wait);
-	answered(c);
-	side_read_on(&c->c_front, 0);
+	last_bytes(c);
 	evtimer_del(c->c_timer);
 	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
 	c->c_proto->cp_reply(c, cgi, len);
@@ -301,7 +314,8 @@ conn_flush_front(struct conn *c)
 		conn_close(c, "front write error");
 		return (-1);
 	}
-	if (c->c_state >= CONN_ANSWERED && evbuffer_get_length(c->c_front.s_out) == 0) {
+	if (c->c_state >= CONN_ANSWERED &&
+	    evbuffer_get_length(c->c_front.s_out) == 0) {
 		if (front_input_done(c))
 			conn_close(c, NULL);
 		else
@@ -481,10 +495,7 @@ conn_up_failed(struct conn *c, const char *status, const char *why)
 		conn_answer(c, status, why);
 	} else {
 		conn_log(c, LOG_LVL_INFO, why, "%s", "");
-		conn_up_let_go(c);
-		up_cancel(c->c_pool, &c->c_wait);
-		answered(c);	/* relay what came, then close */
-		side_read_on(&c->c_front, 0);
+		last_bytes(c);	/* relay what came, then close */
 		conn_flush_front(c);
 	}
 	CONN_LEAVE(c);
@@ -492,7 +503,8 @@ conn_up_failed(struct conn *c, const char *status, const char *why)
 
 /*
  * php-fpm's answer: relayed unchanged to a FastCGI front, decoded for an
- * SCGI one (cp_content); END_REQUEST ends the request.  -1 when the conn was closed.
+ * SCGI one (cp_content); END_REQUEST ends the request.  -1 when the
+ * conn was closed.
  */
 int
 conn_up_process(struct conn *c)
@@ -615,8 +627,8 @@ pp_process(struct conn *c)
 	size_t			used;
 	char			why[128];
 
-	while (c->c_state == CONN_PREAMBLE && evbuffer_peek(c->c_front.s_in, -1, NULL, &v,
-	    1) > 0 && v.iov_len > 0) {
+	while (c->c_state == CONN_PREAMBLE && evbuffer_peek(c->c_front.s_in,
+	    -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
 		st = pp_dec_feed(&c->c_ppdec, v.iov_base, v.iov_len, &used,
 		    &c->c_pp);
 		evbuffer_drain(c->c_front.s_in, used);

@@ -139,8 +139,8 @@ req_send(struct conn *c)
 			    "AUTHORITY or UNIQUE_ID TLV not printable or too "
 			    "long: left out", c->c_id, c->c_peer);
 		n = snprintf(pb, sizeof(pb), "%d", pp->r_src_port);
-		if (params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_ADDR"), a,
-		    addr_format(&pp->r_src, a)) != PARAMS_OK ||
+		if (params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_ADDR"),
+		    a, addr_format(&pp->r_src, a)) != PARAMS_OK ||
 		    params_set(c->c_params, PARAMS_STR("PROXY_PROTOCOL_PORT"),
 		    pb, (size_t)n) != PARAMS_OK ||
 		    (pp->r_ssl != -1 && params_set(c->c_params,
@@ -170,9 +170,9 @@ req_send(struct conn *c)
 	case NORM_OK:
 		break;
 	case NORM_BAD_REQUEST:
-		return (conn_answer(c, "400 Bad Request", "bad param name or value"));
+		return (conn_answer(c, ST_400, "bad param name or value"));
 	case NORM_FORBIDDEN:
-		return (conn_answer(c, "403 Forbidden", "param in reject_params"));
+		return (conn_answer(c, ST_403, "param in reject_params"));
 	case NORM_FULL:
 		return (conn_answer(c, ST_431,
 		    "params too large after rewrite"));

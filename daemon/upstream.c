@@ -57,7 +57,9 @@ static void	destroy(struct upc *);
 static void	idle_unlink(struct upc *);
 static void	connect_failed(struct upc *, int);
 static void	retry(struct upc *, enum retry_kind, const char *);
+static void	replay_on(struct upc *);
 static void	replay_off(struct upc *);
+static int	replay_room(struct upc *, size_t);
 static void	enqueue(struct up_pool *, struct up_wait *);
 static void	dequeue(struct up_pool *, struct up_wait *);
 static void	dispatch_cb(evutil_socket_t, short, void *);
@@ -126,21 +128,6 @@ up_pool_new(struct event_base *base, struct gen *g, const struct cfg_app *a)
 	return (p);
 }
 
-int
-up_pool_compatible(const struct up_pool *p, const struct cfg_app *a)
-{
-	size_t	i;
-
-	if (p->p_nsrv != a->a_nupstreams ||
-	    p->p_max != (size_t)a->a_upstream_max_conns ||
-	    p->p_app->a_upstream_keepalive != a->a_upstream_keepalive)
-		return (0);
-	for (i = 0; i < p->p_nsrv; i++)
-		if (strcmp(p->p_srv[i].us_text, a->a_upstreams[i].ca_text) != 0)
-			return (0);
-	return (1);
-}
-
 void
 up_pool_ref(struct up_pool *p)
 {
@@ -182,12 +169,6 @@ int
 up_pool_keepalive(const struct up_pool *p)
 {
 	return (p->p_keep);
-}
-
-void
-up_stats(const struct up_pool *p, struct up_stats *st)
-{
-	*st = p->p_st;
 }
 
 void
@@ -327,7 +308,8 @@ conn_new(struct up_pool *p, struct up_server *s, int *err)
 	fcgi_dec_init(&u->u_dec, FCGI_SIDE_APP);
 	u->u_timer = evtimer_new(p->p_base, timer_cb, u);
 	u->u_slow = evtimer_new(p->p_base, slow_cb, u);
-	if (u->u_timer == NULL || u->u_slow == NULL ||
+	u->u_replay = evbuffer_new();
+	if (u->u_timer == NULL || u->u_slow == NULL || u->u_replay == NULL ||
 	    side_init(p->p_base, &u->u_side, fd, up_rcb, up_wcb, u) < 0) {
 		if (u->u_side.s_fd < 0)
 			close(fd);
@@ -336,6 +318,8 @@ conn_new(struct up_pool *p, struct up_server *s, int *err)
 			event_free(u->u_timer);
 		if (u->u_slow != NULL)
 			event_free(u->u_slow);
+		if (u->u_replay != NULL)
+			evbuffer_free(u->u_replay);
 		free(u);
 		*err = ENOMEM;
 		return (NULL);
@@ -405,11 +389,11 @@ bind_to(struct upc *u, struct up_wait *w)
 	u->u_wait = w;
 	u->u_active = 1;
 	u->u_answered = 0;
-	if (u->u_replay == NULL)
-		u->u_replay = evbuffer_new();
+	replay_on(u);
 	if (!u->u_reused && u->u_pool->p_keep) {
 		/* SPEC §5.4: the pool may be larger than pm.max_children. */
-		set_timer(u->u_slow, u->u_pool->p_app->a_upstream_idle_timeout_ms);
+		set_timer(u->u_slow,
+		    u->u_pool->p_app->a_upstream_idle_timeout_ms);
 	}
 	if (w->w_carry != NULL && evbuffer_get_length(w->w_carry) > 0)
 		up_add_buffer(u, w->w_carry, evbuffer_get_length(w->w_carry));
@@ -530,8 +514,7 @@ up_request_start(struct upc *u)
 	u->u_active = 1;
 	u->u_answered = 0;
 	u->u_reused = 1;
-	if (u->u_replay == NULL)
-		u->u_replay = evbuffer_new();
+	replay_on(u);
 }
 
 void
@@ -606,32 +589,45 @@ destroy(struct upc *u)
 	side_free(&u->u_side);
 	event_free(u->u_timer);
 	event_free(u->u_slow);
-	if (u->u_replay != NULL)
-		evbuffer_free(u->u_replay);
+	evbuffer_free(u->u_replay);
 	free(u);
 	if (p->p_qhead != NULL)
 		event_active(p->p_dispatch, 0, 0);
 	up_pool_unref(p);
 }
 
+/* The replay buffer lives as long as u: kept, never reallocated. */
+static void
+replay_on(struct upc *u)
+{
+	evbuffer_drain(u->u_replay, evbuffer_get_length(u->u_replay));
+	u->u_replaying = 1;
+}
+
 static void
 replay_off(struct upc *u)
 {
-	if (u->u_replay != NULL) {
-		evbuffer_free(u->u_replay);
-		u->u_replay = NULL;
-	}
+	evbuffer_drain(u->u_replay, evbuffer_get_length(u->u_replay));
+	u->u_replaying = 0;
+}
+
+/* Can n more bytes be kept for a retry?  Past REPLAY_MAX, never again. */
+static int
+replay_room(struct upc *u, size_t n)
+{
+	if (!u->u_replaying)
+		return (0);
+	if (evbuffer_get_length(u->u_replay) + n <= REPLAY_MAX)
+		return (1);
+	replay_off(u);
+	return (0);
 }
 
 void
 up_add(struct upc *u, const void *d, size_t n)
 {
 	evbuffer_add(u->u_side.s_out, d, n);
-	if (u->u_replay == NULL)
-		return;
-	if (evbuffer_get_length(u->u_replay) + n > REPLAY_MAX)
-		replay_off(u);
-	else
+	if (replay_room(u, n))
 		evbuffer_add(u->u_replay, d, n);
 }
 
@@ -640,26 +636,18 @@ up_add_buffer(struct upc *u, struct evbuffer *src, size_t n)
 {
 	struct evbuffer_iovec	 v[16];
 	int			 i, nv;
-	size_t			 left = n;
+	size_t			 k, left = n;
 
-	if (u->u_replay != NULL) {
-		if (evbuffer_get_length(u->u_replay) + n > REPLAY_MAX) {
-			replay_off(u);
-		} else {
-			nv = evbuffer_peek(src, (ev_ssize_t)n, NULL, v, 16);
-			if (nv > 16) {
-				replay_off(u);
-			} else {
-				for (i = 0; i < nv && left > 0; i++) {
-					size_t k = v[i].iov_len < left ?
-					    v[i].iov_len : left;
-
-					evbuffer_add(u->u_replay,
-					    v[i].iov_base, k);
-					left -= k;
-				}
-			}
+	if (replay_room(u, n)) {
+		/* n <= REPLAY_MAX: a few chains at most; more, no retry. */
+		nv = evbuffer_peek(src, (ev_ssize_t)n, NULL, v, 16);
+		for (i = 0; i < nv && i < 16 && left > 0; i++) {
+			k = v[i].iov_len < left ? v[i].iov_len : left;
+			evbuffer_add(u->u_replay, v[i].iov_base, k);
+			left -= k;
 		}
+		if (left > 0)
+			replay_off(u);
 	}
 	evbuffer_remove_buffer(src, u->u_side.s_out, n);
 }
@@ -707,7 +695,8 @@ connect_failed(struct upc *u, int err)
 	p->p_st.st_connect_fails++;
 	log_warn(p->p_app->a_name, "upstream %s: %s", u->u_srv->us_text,
 	    err == ETIMEDOUT ? "connect timeout" : strerror(err));
-	u->u_srv->us_bal->b_down_until = now_ms() + (uint64_t)p->p_app->a_upstream_down_ms;
+	u->u_srv->us_bal->b_down_until = now_ms() +
+	    (uint64_t)p->p_app->a_upstream_down_ms;
 	retry(u, RETRY_CONNECT, "upstream unreachable");
 }
 
@@ -731,7 +720,7 @@ retry(struct upc *u, enum retry_kind kind, const char *why)
 	flag = kind == RETRY_CONNECT ? &w->w_retried_connect :
 	    &w->w_retried_reuse;
 	/* Everything added for the request, or (never connected) unsent. */
-	bytes = u->u_replay != NULL ? u->u_replay : kind == RETRY_CONNECT ?
+	bytes = u->u_replaying ? u->u_replay : kind == RETRY_CONNECT ?
 	    u->u_side.s_out : NULL;
 	if (*flag || bytes == NULL || (w->w_carry == NULL &&
 	    (w->w_carry = evbuffer_new()) == NULL)) {
@@ -862,7 +851,8 @@ slow_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	for (i = 0; i < p->p_nsrv; i++)
 		idle += p->p_srv[i].us_bal->b_idle;
-	if (idle == 0 || (p->p_warned != 0 && now - p->p_warned < WARN_EVERY_MS))
+	if (idle == 0 ||
+	    (p->p_warned != 0 && now - p->p_warned < WARN_EVERY_MS))
 		return;
 	p->p_warned = now;
 	log_warn(p->p_app->a_name, "upstream %s: a request waited %ld ms on a "

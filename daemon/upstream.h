@@ -59,7 +59,8 @@ struct upc {
 	struct upc		*u_next;	/* idle list */
 	struct up_wait		*u_wait;	/* of the conn it is lent to */
 	struct evbuffer		*u_replay;	/* request bytes sent, for a
-						   retry; NULL: none kept */
+						   retry (while u_replaying) */
+	int			 u_replaying;
 	int			 u_connecting;
 	int			 u_idle;	/* in its server's idle list */
 	int			 u_reused;	/* served a request before */
@@ -105,8 +106,6 @@ struct up_pool *up_pool_new(struct event_base *, struct gen *,
 		    const struct cfg_app *);
 /* The app (by name) stopped using p: idle connections close now. */
 void		up_pool_retire(struct up_pool *);
-/* Can a reload keep p for app a (same servers and limits)? */
-int		up_pool_compatible(const struct up_pool *, const struct cfg_app *);
 /* A front connection starts or stops using p. */
 void		up_pool_ref(struct up_pool *);
 void		up_pool_unref(struct up_pool *);
@@ -117,7 +116,8 @@ int		up_pool_keepalive(const struct up_pool *);
  * w's request has its params: lend it a connection (UP_BOUND, *out set),
  * queue it (UP_QUEUED), or give up (UP_FAILED, nothing to undo).
  */
-enum up_got	up_acquire(struct up_pool *, struct up_wait *, struct upc **out);
+enum up_got	up_acquire(struct up_pool *, struct up_wait *,
+		    struct upc **out);
 /* Leave the queue (the front closed or was answered). */
 void		up_cancel(struct up_pool *, struct up_wait *);
 /* A request starts on a connection the conn already holds (no pool). */
@@ -133,7 +133,6 @@ void		up_add(struct upc *, const void *, size_t);
 void		up_add_buffer(struct upc *, struct evbuffer *, size_t);
 /* Write what is buffered; -1: the conn was told (conn_up_failed). */
 int		up_flush(struct upc *);
-void		up_stats(const struct up_pool *, struct up_stats *);
 /* A reload replaced old by p: the counters go on (SPEC §6.1). */
 void		up_pool_inherit(struct up_pool *p, const struct up_pool *old);
 /*
