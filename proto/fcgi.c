@@ -16,6 +16,9 @@ static inline uint16_t	get_be16(const uint8_t *);
 static inline uint32_t	get_be31(const uint8_t *);
 static enum fcgi_status	check_webserver(struct fcgi_dec *);
 static enum fcgi_status	check_app(const struct fcgi_dec *);
+static enum fcgi_status	check_mux(struct fcgi_dec *);
+static int		mux_slot(const struct fcgi_mux *, unsigned);
+static int		mux_recent(const struct fcgi_mux *, unsigned);
 static void		end_record(struct fcgi_dec *);
 static size_t		pair_size(const struct param *);
 static uint8_t		*put_len(uint8_t *, uint32_t);
@@ -41,6 +44,57 @@ fcgi_dec_init(struct fcgi_dec *d, enum fcgi_side side)
 	d->d_side = side;
 	d->d_state = ST_HDR;
 	d->d_phase = FCGI_PHASE_IDLE;
+}
+
+void
+fcgi_dec_init_mux(struct fcgi_dec *d, struct fcgi_mux *m)
+{
+	fcgi_dec_init(d, FCGI_SIDE_MUX);
+	memset(m, 0, sizeof(*m));
+	d->d_mux = m;
+}
+
+static int
+mux_slot(const struct fcgi_mux *m, unsigned id)
+{
+	int	i;
+
+	for (i = 0; i < FCGI_MUX_MAX; i++)
+		if (m->m_id[i] == id)
+			return (i);
+	return (-1);
+}
+
+static int
+mux_recent(const struct fcgi_mux *m, unsigned id)
+{
+	size_t	i;
+
+	for (i = 0; i < FCGI_MUX_RECENT; i++)
+		if (m->m_recent[i] == id)
+			return ((int)i);
+	return (-1);
+}
+
+int
+fcgi_mux_live(const struct fcgi_mux *m, unsigned id)
+{
+	return (id != 0 && mux_slot(m, id) >= 0);
+}
+
+void
+fcgi_mux_end(struct fcgi_mux *m, unsigned id)
+{
+	int	i;
+
+	if (id == 0 || (i = mux_slot(m, id)) < 0)
+		return;
+	m->m_id[i] = 0;
+	m->m_live--;
+	if (m->m_params == id)
+		m->m_params = 0;
+	m->m_recent[m->m_rnext] = (uint16_t)id;
+	m->m_rnext = (m->m_rnext + 1) % FCGI_MUX_RECENT;
 }
 
 void
@@ -177,6 +231,58 @@ check_app(const struct fcgi_dec *d)
 	}
 }
 
+/*
+ * SPEC §5.4, a multiplexing web server: which request a record belongs
+ * to.  The sequence within a request is its own decoder's to check.
+ */
+static enum fcgi_status
+check_mux(struct fcgi_dec *d)
+{
+	const struct fcgi_rec	*r = &d->d_rec;
+	struct fcgi_mux		*m = d->d_mux;
+	int			 i;
+
+	switch (r->r_type) {
+	case FCGI_GET_VALUES:
+		return (r->r_id == FCGI_NULL_REQUEST_ID ? FCGI_DEC_OK :
+		    FCGI_DEC_ERR_ID);
+	case FCGI_BEGIN_REQUEST:
+		if (r->r_id == FCGI_NULL_REQUEST_ID)
+			return (FCGI_DEC_ERR_ID);
+		if (mux_slot(m, r->r_id) >= 0)
+			return (FCGI_DEC_ERR_SEQUENCE);
+		if (r->r_clen != 8)
+			return (FCGI_DEC_ERR_BEGIN);
+		if (m->m_live == FCGI_MUX_MAX || m->m_params != 0)
+			return (FCGI_DEC_HOLD);
+		i = mux_slot(m, 0);
+		m->m_id[i] = r->r_id;
+		m->m_live++;
+		m->m_params = r->r_id;
+		if ((i = mux_recent(m, r->r_id)) >= 0)
+			m->m_recent[i] = 0;
+		return (FCGI_DEC_OK);
+	case FCGI_ABORT_REQUEST:
+	case FCGI_PARAMS:
+	case FCGI_STDIN:
+	case FCGI_DATA:
+		break;
+	default:
+		return (FCGI_DEC_ERR_TYPE);
+	}
+	if (r->r_id != FCGI_NULL_REQUEST_ID && mux_slot(m, r->r_id) >= 0) {
+		if (r->r_type == FCGI_PARAMS && r->r_clen == 0 &&
+		    m->m_params == r->r_id)
+			m->m_params = 0;
+		return (FCGI_DEC_OK);
+	}
+	if (r->r_id != FCGI_NULL_REQUEST_ID && mux_recent(m, r->r_id) >= 0) {
+		d->d_skip = 1;
+		return (FCGI_DEC_OK);
+	}
+	return (FCGI_DEC_ERR_ID);
+}
+
 /* Phase changes happen when a record is complete. */
 static void
 end_record(struct fcgi_dec *d)
@@ -230,14 +336,15 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 			if (d->d_rec.r_version != FCGI_VERSION_1)
 				return (FCGI_DEC_ERR_VERSION);
 			st = d->d_side == FCGI_SIDE_WEBSERVER ?
-			    check_webserver(d) : check_app(d);
+			    check_webserver(d) : d->d_side == FCGI_SIDE_MUX ?
+			    check_mux(d) : check_app(d);
 			if (st != FCGI_DEC_OK)
 				return (st);
 			d->d_left = d->d_rec.r_clen;
 			d->d_padleft = d->d_rec.r_plen;
 			d->d_state = ST_CONTENT;
 			if (d->d_skip)
-				continue;	/* no content: clen is 0 */
+				continue;
 			out->i_kind = FCGI_ITEM_HEADER;
 			out->i_rec = d->d_rec;
 			return (FCGI_DEC_OK);
@@ -252,6 +359,10 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 			}
 			n = d->d_left < len - off ? d->d_left : len - off;
 			d->d_left -= (uint32_t)n;
+			if (d->d_skip) {
+				off += n;
+				continue;
+			}
 			if (d->d_rec.r_type == FCGI_BEGIN_REQUEST &&
 			    d->d_side == FCGI_SIDE_WEBSERVER) {
 				/* Kept whole: clen is exactly 8 here. */

@@ -41,6 +41,30 @@ enum fcgi_status {
 enum fcgi_side {
 	FCGI_SIDE_WEBSERVER,	/* requests: BEGIN, PARAMS, STDIN, ... */
 	FCGI_SIDE_APP,		/* responses: STDOUT, STDERR, END_REQUEST */
+	FCGI_SIDE_MUX,		/* a multiplexing web server: records checked
+				   and routed by request id (struct fcgi_mux);
+				   each request's own sequence is checked by
+				   a FCGI_SIDE_WEBSERVER decoder of its own */
+};
+
+/*
+ * The requests in flight on one multiplexed connection (SPEC §5.4).  At
+ * most FCGI_MUX_MAX at once, and only one still sending its params, so a
+ * connection holds one params arena at a time (SPEC §5.5): a BEGIN_REQUEST
+ * beyond that is held (FCGI_DEC_HOLD) until a request ends or its params
+ * are complete.  The last FCGI_MUX_RECENT ended ids are remembered: what
+ * still comes for them (the rest of a request the daemon answered early,
+ * a late empty STDIN) is consumed without an item.
+ */
+#define FCGI_MUX_MAX		16
+#define FCGI_MUX_RECENT		16
+
+struct fcgi_mux {
+	uint16_t	m_id[FCGI_MUX_MAX];	/* in flight, 0: free */
+	uint16_t	m_params;	/* the one sending params, 0: none */
+	uint16_t	m_recent[FCGI_MUX_RECENT];
+	size_t		m_rnext;
+	size_t		m_live;
 };
 
 enum fcgi_phase {
@@ -90,9 +114,16 @@ struct fcgi_dec {
 	uint16_t	d_done_id;	/* the request that just ended, until
 					   the next BEGIN_REQUEST (0: none) */
 	int		d_skip;		/* this record is consumed silently */
+	struct fcgi_mux	*d_mux;		/* FCGI_SIDE_MUX only */
 };
 
 void		fcgi_dec_init(struct fcgi_dec *, enum fcgi_side);
+/* A FCGI_SIDE_MUX decoder routing by m (zeroed here). */
+void		fcgi_dec_init_mux(struct fcgi_dec *, struct fcgi_mux *m);
+/* Request id ended (answered, or given up): its slot frees. */
+void		fcgi_mux_end(struct fcgi_mux *, unsigned id);
+/* Is id in flight on m? */
+int		fcgi_mux_live(const struct fcgi_mux *, unsigned id);
 /*
  * Decode from buf.  Returns FCGI_DEC_OK with one item (*used bytes
  * consumed), FCGI_DEC_MORE when all of buf was consumed without a whole

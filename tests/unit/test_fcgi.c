@@ -691,6 +691,153 @@ test_fcgi_second_begin_held(void)
 	}
 }
 
+/*
+ * Decode B from off with a mux decoder until it stops; the items' ids
+ * and kinds are counted per id (HEADER+END per record, CONTENT bytes).
+ */
+static enum fcgi_status
+mux_run(struct fcgi_dec *d, size_t *off, size_t step, unsigned *recs,
+    size_t *bytes)
+{
+	struct fcgi_item	 it;
+	enum fcgi_status	 st;
+	size_t			 used, n;
+
+	for (;;) {
+		n = B.n - *off < step ? B.n - *off : step;
+		st = fcgi_dec_next(d, B.b + *off, n, &used, &it);
+		*off += used;
+		if (st == FCGI_DEC_MORE && *off < B.n)
+			continue;
+		if (st != FCGI_DEC_OK)
+			return (st);
+		if (it.i_kind == FCGI_ITEM_END)
+			recs[it.i_rec.r_id]++;
+		else if (it.i_kind == FCGI_ITEM_CONTENT)
+			bytes[it.i_rec.r_id] += it.i_len;
+	}
+}
+
+/* SPEC §5.4: records of several requests interleaved on one connection. */
+static void
+test_fcgi_mux_routes_by_id(void)
+{
+	struct fcgi_mux		 m;
+	struct fcgi_dec		 d;
+	size_t			 off, bytes[8], step;
+	unsigned		 recs[8];
+	enum fcgi_status	 st;
+
+	B.n = 0;
+	begin(&B, 1, FCGI_KEEP_CONN);
+	rec(&B, 1, FCGI_PARAMS, 1, "\001\001ab", 4, 4);
+	rec(&B, 1, FCGI_PARAMS, 1, NULL, 0, 0);
+	begin(&B, 2, FCGI_KEEP_CONN);
+	rec(&B, 1, FCGI_STDIN, 1, "body", 4, 0);	/* 1's body after 2 began */
+	rec(&B, 1, FCGI_PARAMS, 2, NULL, 0, 0);
+	rec(&B, 1, FCGI_STDIN, 2, NULL, 0, 0);
+	rec(&B, 1, FCGI_STDIN, 1, NULL, 0, 0);
+	rec(&B, 1, FCGI_GET_VALUES, 0, NULL, 0, 0);
+	for (step = 1; step <= B.n; step += step < 20 ? 1 : 13) {
+		fcgi_dec_init_mux(&d, &m);
+		memset(recs, 0, sizeof(recs));
+		memset(bytes, 0, sizeof(bytes));
+		off = 0;
+		st = mux_run(&d, &off, step, recs, bytes);
+		CU_ASSERT_EQUAL(st, FCGI_DEC_MORE);
+		CU_ASSERT_EQUAL(off, B.n);
+		CU_ASSERT_EQUAL(recs[1], 5);
+		CU_ASSERT_EQUAL(recs[2], 3);
+		CU_ASSERT_EQUAL(recs[0], 1);
+		/* BEGIN bodies come as content: the request's decoder reads
+		   them. */
+		CU_ASSERT_EQUAL(bytes[1], 8 + 4 + 4);
+		CU_ASSERT_EQUAL(bytes[2], 8);
+		CU_ASSERT(fcgi_mux_live(&m, 1) && fcgi_mux_live(&m, 2));
+		CU_ASSERT_EQUAL(m.m_live, 2);
+		CU_ASSERT_EQUAL(m.m_params, 0);
+	}
+}
+
+/*
+ * One request sending params at a time, FCGI_MUX_MAX in flight; what
+ * comes for an ended id is skipped; a record for an id never begun, or a
+ * second BEGIN for a live one, is an error.
+ */
+static void
+test_fcgi_mux_holds_and_skips(void)
+{
+	struct fcgi_mux		 m;
+	struct fcgi_dec		 d;
+	size_t			 off = 0, bytes[FCGI_MUX_MAX + 2];
+	unsigned		 recs[FCGI_MUX_MAX + 2], id;
+	enum fcgi_status	 st;
+
+	/* A second BEGIN while the first still sends params: held. */
+	B.n = 0;
+	begin(&B, 1, FCGI_KEEP_CONN);
+	begin(&B, 2, FCGI_KEEP_CONN);
+	fcgi_dec_init_mux(&d, &m);
+	memset(recs, 0, sizeof(recs));
+	memset(bytes, 0, sizeof(bytes));
+	st = mux_run(&d, &off, B.n, recs, bytes);
+	CU_ASSERT_EQUAL(st, FCGI_DEC_HOLD);
+	CU_ASSERT_EQUAL(off, B.n - 8);
+	CU_ASSERT_EQUAL(m.m_params, 1);
+	/* Request 1 ends (answered early): 2 goes on. */
+	fcgi_mux_end(&m, 1);
+	st = mux_run(&d, &off, B.n, recs, bytes);
+	CU_ASSERT_EQUAL(st, FCGI_DEC_MORE);
+	CU_ASSERT_EQUAL(recs[2], 1);
+	/* The rest of 1 is skipped, content and all. */
+	B.n = 0;
+	rec(&B, 1, FCGI_PARAMS, 1, "\001\001ab", 4, 4);
+	rec(&B, 1, FCGI_STDIN, 1, NULL, 0, 0);
+	off = 0;
+	memset(recs, 0, sizeof(recs));
+	memset(bytes, 0, sizeof(bytes));
+	CU_ASSERT_EQUAL(mux_run(&d, &off, 3, recs, bytes), FCGI_DEC_MORE);
+	CU_ASSERT_EQUAL(off, B.n);
+	CU_ASSERT_EQUAL(recs[1] + bytes[1], 0);
+	/* FCGI_MUX_MAX in flight, params done each: the next is held. */
+	fcgi_dec_init_mux(&d, &m);
+	B.n = 0;
+	for (id = 1; id <= FCGI_MUX_MAX + 1; id++) {
+		begin(&B, id, FCGI_KEEP_CONN);
+		rec(&B, 1, FCGI_PARAMS, id, NULL, 0, 0);
+	}
+	off = 0;
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_HOLD);
+	CU_ASSERT_EQUAL(m.m_live, FCGI_MUX_MAX);
+	fcgi_mux_end(&m, 5);
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_MORE);
+	CU_ASSERT(fcgi_mux_live(&m, FCGI_MUX_MAX + 1));
+	CU_ASSERT(!fcgi_mux_live(&m, 5));
+	/* A live id begun again; an id never begun; request id 0. */
+	B.n = 0;
+	begin(&B, 3, FCGI_KEEP_CONN);
+	off = 0;
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes),
+	    FCGI_DEC_ERR_SEQUENCE);
+	fcgi_dec_init_mux(&d, &m);
+	B.n = 0;
+	rec(&B, 1, FCGI_STDIN, 9, NULL, 0, 0);
+	off = 0;
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_ERR_ID);
+	fcgi_dec_init_mux(&d, &m);
+	B.n = 0;
+	begin(&B, 0, 0);
+	off = 0;
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_ERR_ID);
+	/* Response types are not the web server's. */
+	fcgi_dec_init_mux(&d, &m);
+	B.n = 0;
+	rec(&B, 1, FCGI_STDOUT, 1, NULL, 0, 0);
+	off = 0;
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes),
+	    FCGI_DEC_ERR_TYPE);
+}
+
 void
 suite_fcgi(void)
 {
@@ -698,6 +845,10 @@ suite_fcgi(void)
 
 	ADD_TEST(s, "fcgi: a request decodes the same at any split",
 	    test_fcgi_request_any_split);
+	ADD_TEST(s, "fcgi: mux routes interleaved requests by id",
+	    test_fcgi_mux_routes_by_id);
+	ADD_TEST(s, "fcgi: mux holds, skips ended ids, refuses the rest",
+	    test_fcgi_mux_holds_and_skips);
 	ADD_TEST(s, "fcgi: GET_VALUES and ABORT_REQUEST are relayed",
 	    test_fcgi_management_and_abort_relay);
 	ADD_TEST(s, "fcgi: one malformed stream per error status",
