@@ -39,7 +39,6 @@ static unsigned long	conn_ids;
 
 static void	answered(struct conn *);
 static void	last_bytes(struct conn *);
-static int	conn_input(struct conn *);
 static void	front_rcb(evutil_socket_t, short, void *);
 static void	front_wcb(evutil_socket_t, short, void *);
 static void	timer_cb(evutil_socket_t, short, void *);
@@ -178,14 +177,93 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 		conn_close(c, "out of memory");
 		return;
 	}
-	/* A protocol is chosen once (STYLE S21). */
-	c->c_proto = c->c_app->a_proto == CFG_PROTO_SCGI ? &conn_proto_scgi :
-	    &conn_proto_fcgi;
+	/*
+	 * A protocol is chosen once (STYLE S21); a FastCGI front with the
+	 * pool multiplexes (SPEC §5.4).
+	 */
+	if (c->c_app->a_proto == CFG_PROTO_SCGI)
+		c->c_proto = &conn_proto_scgi;
+	else if (up_pool_capacity(c->c_pool) > 0)
+		c->c_proto = &conn_proto_fcgi_mux;
+	else
+		c->c_proto = &conn_proto_fcgi;
+	if (c->c_proto == &conn_proto_fcgi_mux && mux_init(c) < 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
 	c->c_state = c->c_app->a_proxy_protocol ? CONN_PREAMBLE :
 	    CONN_ACTIVE;
 	conn_arm_timer(c, c->c_state == CONN_PREAMBLE ? PP_TIMEOUT_MS :
 	    c->c_app->a_params_timeout_ms, 0);
 	conn_log(c, LOG_LVL_DEBUG, "accept", "proto=%s", c->c_proto->cp_name);
+}
+
+/*
+ * A callback on c ends: free it if it closed.  A child busy outside its
+ * parent's callbacks (php-fpm answered, a timer) wakes the parent, which
+ * writes its answer and reads on; inside them the parent settles anyway.
+ */
+void
+conn_leave(struct conn *c)
+{
+	if (--c->c_depth > 0)
+		return;
+	if (c->c_state == CONN_CLOSING)
+		conn_free(c);
+	else if (c->c_parent != NULL && c->c_parent->c_depth == 0)
+		mux_kick(c->c_parent);
+}
+
+struct conn *
+conn_kid_new(struct conn *p, unsigned id)
+{
+	struct conn	*k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return (NULL);
+	k->c_parent = p;
+	k->c_kid = 1;
+	k->c_reqid = id;
+	k->c_l = p->c_l;
+	k->c_app = p->c_app;
+	k->c_gen = p->c_gen;
+	srv_gen_ref(k->c_gen);
+	k->c_id = p->c_id;
+	k->c_pool = p->c_pool;
+	up_pool_ref(k->c_pool);
+	k->c_stats = p->c_stats;
+	k->c_wait.w_conn = k;
+	k->c_proto = &conn_proto_fcgi;
+	k->c_state = CONN_ACTIVE;
+	k->c_pp_have = p->c_pp_have;
+	k->c_pp = p->c_pp;
+	snprintf(k->c_peer, sizeof(k->c_peer), "%.40s req=%u", p->c_peer, id);
+	fcgi_dec_init(&k->c_fdec, FCGI_SIDE_WEBSERVER);
+	if ((k->c_next = p->c_kids) != NULL)
+		k->c_next->c_prevp = &k->c_next;
+	k->c_prevp = &p->c_kids;
+	p->c_kids = k;
+	p->c_nkids++;
+	k->c_timer = evtimer_new(p->c_l->l_srv->s_base, timer_cb, k);
+	k->c_wait.w_carry = evbuffer_new();
+	if (side_init_virtual(&k->c_front) < 0 || k->c_timer == NULL ||
+	    k->c_wait.w_carry == NULL) {
+		k->c_complete = 1;	/* the parent is closed by its caller */
+		conn_close(k, "out of memory");
+		return (NULL);
+	}
+	conn_arm_timer(k, k->c_app->a_params_timeout_ms, 0);
+	return (k);
+}
+
+size_t
+conn_front_pending(const struct conn *c)
+{
+	size_t	n = evbuffer_get_length(c->c_front.s_out);
+
+	if (c->c_parent != NULL)
+		n += evbuffer_get_length(c->c_parent->c_front.s_out);
+	return (n);
 }
 
 /*
@@ -213,7 +291,21 @@ void
 conn_free(struct conn *c)
 {
 	struct listener	*l = c->c_l;
+	struct conn	*k;
 
+	/* Children first: the parent's buffers are theirs to write to. */
+	while ((k = c->c_kids) != NULL) {
+		if ((c->c_kids = k->c_next) != NULL)
+			c->c_kids->c_prevp = &c->c_kids;
+		k->c_next = NULL;
+		k->c_prevp = &k->c_next;
+		k->c_parent = NULL;
+		conn_close(k, NULL);
+	}
+	if (c->c_kick != NULL)
+		event_free(c->c_kick);
+	if (c->c_parent != NULL)
+		mux_kid_gone(c);
 	side_free(&c->c_front);
 	conn_up_let_go(c);
 	up_cancel(c->c_pool, &c->c_wait);
@@ -225,6 +317,10 @@ conn_free(struct conn *c)
 	srv_gen_unref(c->c_gen);
 	if ((*c->c_prevp = c->c_next) != NULL)
 		c->c_next->c_prevp = c->c_prevp;
+	if (c->c_kid) {
+		free(c);	/* never counted as a connection */
+		return;
+	}
 	free(c);
 	srv_conn_closed(l);
 }
@@ -302,6 +398,7 @@ conn_respond(struct conn *c, const char *cgi, size_t len, const char *status,
 	evtimer_del(c->c_timer);
 	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
 	c->c_proto->cp_reply(c, cgi, len);
+	c->c_complete = 1;
 	conn_flush_front(c);
 	return (-1);
 }
@@ -310,13 +407,16 @@ conn_respond(struct conn *c, const char *cgi, size_t len, const char *status,
 int
 conn_flush_front(struct conn *c)
 {
+	if (c->c_state == CONN_CLOSING)
+		return (-1);
+	/* A child's bytes are written by its parent (conn_mux.c). */
 	if (side_flush(&c->c_front) < 0) {
 		conn_close(c, "front write error");
 		return (-1);
 	}
 	if (c->c_state >= CONN_ANSWERED &&
 	    evbuffer_get_length(c->c_front.s_out) == 0) {
-		if (front_input_done(c))
+		if (front_input_done(c) || c->c_kid)
 			conn_close(c, NULL);
 		else
 			linger_start(c);
@@ -324,7 +424,7 @@ conn_flush_front(struct conn *c)
 	}
 	/* Backpressure: resume php-fpm once nginx has caught up. */
 	if (c->c_upc != NULL && !c->c_upc->u_side.s_reading &&
-	    evbuffer_get_length(c->c_front.s_out) <= WM_LOW) {
+	    conn_front_pending(c) <= WM_LOW) {
 		side_read_on(&c->c_upc->u_side, 1);
 		if (evbuffer_get_length(c->c_upc->u_side.s_in) > 0)
 			return (conn_up_process(c));
@@ -347,7 +447,7 @@ conn_flush_up(struct conn *c)
 	    evbuffer_get_length(c->c_upc->u_side.s_out) <= WM_LOW) {
 		side_read_on(&c->c_front, 1);
 		if (evbuffer_get_length(c->c_front.s_in) > 0)
-			return (conn_input(c));
+			return (conn_feed(c));
 	}
 	return (0);
 }
@@ -385,7 +485,9 @@ front_rcb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (c->c_timer_idle && evtimer_pending(c->c_timer, NULL))
 		conn_arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
-	conn_input(c);
+	conn_feed(c);
+	if (c->c_proto->cp_settle != NULL)
+		c->c_proto->cp_settle(c);
 	CONN_LEAVE(c);
 }
 
@@ -397,13 +499,14 @@ front_wcb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	CONN_ENTER(c);
-	conn_flush_front(c);
+	if (conn_flush_front(c) == 0 && c->c_proto->cp_settle != NULL)
+		c->c_proto->cp_settle(c);
 	CONN_LEAVE(c);
 }
 
 /* Decode what the front sent; -1 when the conn was closed or answered. */
-static int
-conn_input(struct conn *c)
+int
+conn_feed(struct conn *c)
 {
 	if (c->c_state == CONN_PREAMBLE && pp_process(c) < 0)
 		return (-1);
@@ -449,7 +552,7 @@ conn_up_ready(struct conn *c, struct upc *u)
 		side_read_on(&c->c_front, 1);
 	if (conn_flush_up(c) == 0 && evbuffer_get_length(c->c_front.s_in) > 0 &&
 	    c->c_front.s_reading)
-		conn_input(c);
+		conn_feed(c);
 	CONN_LEAVE(c);
 }
 
@@ -548,10 +651,11 @@ conn_up_process(struct conn *c)
 			    c->c_front.s_out, off);
 		c->c_relayed = 1;
 		/* Backpressure: nginx reads slower than php-fpm writes. */
-		if (evbuffer_get_length(c->c_front.s_out) > WM_HIGH)
+		if (conn_front_pending(c) > WM_HIGH)
 			side_read_on(&u->u_side, 0);
 	}
 	if (ended) {
+		c->c_complete = 1;
 		c->c_stats->sa_relayed++;
 		fcgi_dec_init(&u->u_dec, FCGI_SIDE_APP);
 		conn_up_done(c);
@@ -570,7 +674,7 @@ conn_up_process(struct conn *c)
 	    c->c_held)) {
 		/* nginx may have sent the next request already. */
 		side_read_on(&c->c_front, 1);
-		return (conn_input(c));
+		return (conn_feed(c));
 	}
 	return (0);
 }

@@ -10,11 +10,12 @@
 #include <event2/event.h>
 
 #include "daemon/conn_int.h"
+#include "daemon/log.h"
 
 static int	fcgi_input(struct conn *);
 static int	item(struct conn *, const struct fcgi_item *);
 static int	params_done(struct conn *);
-static void	answer_values(struct conn *);
+static int	aborted(struct conn *);
 static void	fcgi_reply(struct conn *, const char *, size_t);
 static int	fcgi_input_done(const struct conn *);
 static int	fcgi_idle(const struct conn *);
@@ -98,24 +99,13 @@ item(struct conn *c, const struct fcgi_item *it)
 	unsigned	 type = it->i_rec.r_type;
 	size_t		 cap;
 
-	/* With the pool, management records are ours to answer (§5.4). */
-	if (type == FCGI_GET_VALUES && up_pool_capacity(c->c_pool) > 0) {
-		if (it->i_kind == FCGI_ITEM_END) {
-			answer_values(c);
-			return (conn_flush_front(c));
-		}
-		return (0);
-	}
 	switch (it->i_kind) {
 	case FCGI_ITEM_HEADER:
 		if (type == FCGI_BEGIN_REQUEST || type == FCGI_PARAMS)
 			return (0);
 		if (type == FCGI_ABORT_REQUEST &&
-		    c->c_fdec.d_phase == FCGI_PHASE_PARAMS) {
-			/* php-fpm never saw this request: nothing to relay. */
-			conn_close(c, "request aborted before its params");
-			return (-1);
-		}
+		    c->c_fdec.d_phase == FCGI_PHASE_PARAMS)
+			return (aborted(c));
 		if (c->c_upc == NULL && req_upstream(c) != 0)
 			return (-1);
 		/* Relayed records lose their padding: it carries nothing. */
@@ -177,31 +167,29 @@ params_done(struct conn *c)
 }
 
 /*
- * FCGI_GET_VALUES with the pool: php-fpm's answer would describe one
- * php-fpm, not the pool in front of it (SPEC §5.4).
+ * ABORT_REQUEST before the params were complete: php-fpm never saw the
+ * request.  Alone on its connection, the connection closes; one of a
+ * multiplexed connection's ends with its END_REQUEST (the others go on).
  */
-static void
-answer_values(struct conn *c)
+static int
+aborted(struct conn *c)
 {
-	char		 n[24];
-	size_t		 cap = up_pool_capacity(c->c_pool), len, k = 0;
-	uint8_t		 buf[160];
-	const char	*names[] = { "FCGI_MAX_CONNS", "FCGI_MAX_REQS",
-			    "FCGI_MPXS_CONNS" };
-	size_t		 i;
+	uint8_t	 r[2 * FCGI_HEADER_LEN];
 
-	for (i = 0; i < 3; i++) {
-		/* One request per front connection at a time, for now. */
-		len = (size_t)snprintf(n, sizeof(n), "%zu", i < 2 ? cap : 0);
-		buf[FCGI_HEADER_LEN + k++] = (uint8_t)strlen(names[i]);
-		buf[FCGI_HEADER_LEN + k++] = (uint8_t)len;
-		memcpy(buf + FCGI_HEADER_LEN + k, names[i], strlen(names[i]));
-		k += strlen(names[i]);
-		memcpy(buf + FCGI_HEADER_LEN + k, n, len);
-		k += len;
+	if (!c->c_kid) {
+		conn_close(c, "request aborted before its params");
+		return (-1);
 	}
-	fcgi_enc_header(buf, FCGI_GET_VALUES_RESULT, 0, (unsigned)k, 0);
-	evbuffer_add(c->c_front.s_out, buf, FCGI_HEADER_LEN + k);
+	conn_log(c, LOG_LVL_DEBUG, "abort", "before its params");
+	memset(r, 0, sizeof(r));
+	fcgi_enc_header(r, FCGI_END_REQUEST, c->c_reqid, 8, 0);
+	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
+	evbuffer_add(c->c_front.s_out, r, sizeof(r));
+	c->c_complete = 1;
+	c->c_state = CONN_ANSWERED;
+	side_read_on(&c->c_front, 0);
+	conn_flush_front(c);
+	return (-1);
 }
 
 /*

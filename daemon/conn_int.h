@@ -73,13 +73,24 @@ struct conn_proto {
 	int		(*cp_input_done)(const struct conn *);
 	/* Between requests: a close is clean, a php-fpm close is normal. */
 	int		(*cp_idle)(const struct conn *);
+	/* After each callback on the conn (NULL: nothing to do). */
+	void		(*cp_settle)(struct conn *);
 };
 
 extern const struct conn_proto	conn_proto_fcgi;
+extern const struct conn_proto	conn_proto_fcgi_mux;
 extern const struct conn_proto	conn_proto_scgi;
 
+/*
+ * A FastCGI front with the pool multiplexes (SPEC §5.4, conn_mux.c): the
+ * connection demultiplexes records by request id into one child conn per
+ * request (c_parent set, a virtual front side, its own FastCGI decoder
+ * and timer) that does everything a connection does for one request; the
+ * parent writes the children's answers onto the socket by whole records.
+ */
 struct conn {
-	struct conn		*c_next;	/* server's list */
+	struct conn		*c_next;	/* server's list, or the
+						   parent's children */
 	struct conn		**c_prevp;
 	struct listener		*c_l;
 	const struct cfg_app	*c_app;
@@ -114,14 +125,30 @@ struct conn {
 	struct pp_result	 c_pp;
 	size_t			 c_linger_bytes;
 	unsigned long		 c_requests;
+	/* A request of a multiplexed connection. */
+	struct conn		*c_parent;	/* NULL once it is gone */
+	int			 c_kid;
+	int			 c_complete;	/* its END_REQUEST is written */
+	/* A multiplexed connection. */
+	struct fcgi_mux		 c_mux;
+	struct conn		*c_kids;
+	size_t			 c_nkids;
+	struct event		*c_kick;	/* a child changed: settle */
+	struct conn		*c_rcur;	/* the record being read goes
+						   to it (NULL: dropped) */
+	size_t			 c_roff;	/* its content offset */
+	struct conn		*c_wcur;	/* its record is half written */
+	size_t			 c_wleft;
+	int			 c_closeafter;	/* a request without
+						   FCGI_KEEP_CONN came */
 };
 
-/* Every callback that may close the conn brackets its work in these. */
+/*
+ * Every callback that may close the conn brackets its work in these; a
+ * child's activity outside its parent's callbacks wakes the parent.
+ */
 #define CONN_ENTER(c)	((c)->c_depth++)
-#define CONN_LEAVE(c) do {						\
-	if (--(c)->c_depth == 0 && (c)->c_state == CONN_CLOSING)	\
-		conn_free(c);						\
-} while (0)
+#define CONN_LEAVE(c)	conn_leave(c)
 
 /* conn.c */
 /*
@@ -132,6 +159,20 @@ void	conn_log(const struct conn *, int level, const char *what,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	conn_close(struct conn *, const char *reason);
 void	conn_free(struct conn *);
+void	conn_leave(struct conn *);
+/* Decode what the front sent (PROXY header, then the protocol's). */
+int	conn_feed(struct conn *);
+/* A child conn for request id of multiplexed connection p; NULL: ENOMEM. */
+struct conn *conn_kid_new(struct conn *p, unsigned id);
+/* Bytes waiting to go to the front (a child: its parent's too). */
+size_t	conn_front_pending(const struct conn *);
+
+/* conn_mux.c */
+/* Child k is going away: its slot frees, the parent settles. */
+void	mux_kid_gone(struct conn *k);
+void	mux_kick(struct conn *);
+/* The multiplexing front's decoder and wake-up event: -1 on ENOMEM. */
+int	mux_init(struct conn *);
 void	conn_arm_timer(struct conn *, long ms, int idle);
 /* The daemon answers (400, 403, 431, 502, 503), then closes.  -1. */
 int	conn_answer(struct conn *, const char *status, const char *why);

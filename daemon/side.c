@@ -26,6 +26,19 @@ side_init(struct event_base *base, struct side *s, int fd,
 	return (0);
 }
 
+int
+side_init_virtual(struct side *s)
+{
+	s->s_fd = -1;
+	s->s_virtual = 1;
+	s->s_reading = 1;
+	if (s->s_in == NULL)
+		s->s_in = evbuffer_new();
+	if (s->s_out == NULL)
+		s->s_out = evbuffer_new();
+	return (s->s_in == NULL || s->s_out == NULL ? -1 : 0);
+}
+
 void
 side_close(struct side *s)
 {
@@ -58,6 +71,10 @@ side_free(struct side *s)
 void
 side_read_on(struct side *s, int on)
 {
+	if (s->s_virtual) {
+		s->s_reading = on;
+		return;
+	}
 	if (s->s_fd < 0 || on == s->s_reading)
 		return;
 	if (on)
@@ -90,6 +107,8 @@ side_flush(struct side *s)
 {
 	int	n;
 
+	if (s->s_virtual)
+		return (0);	/* its connection writes */
 	while (evbuffer_get_length(s->s_out) > 0) {
 		n = evbuffer_write(s->s_out, s->s_fd);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))

@@ -22,6 +22,8 @@ struct side {
 	struct evbuffer	*s_out;
 	int		 s_reading;	/* s_rev added */
 	int		 s_writing;	/* s_wev added */
+	int		 s_virtual;	/* no socket: a multiplexed request's
+					   end of its connection's buffers */
 };
 
 /*
@@ -32,6 +34,8 @@ int	side_init(struct event_base *, struct side *, int fd,
 	    event_callback_fn rcb, event_callback_fn wcb, void *arg);
 /* Close the socket and drop what it buffered; the buffers stay. */
 void	side_close(struct side *);
+/* A side without a socket (s_virtual): two buffers, reading a flag. */
+int	side_init_virtual(struct side *);
 /* side_close and free the buffers. */
 void	side_free(struct side *);
 void	side_read_on(struct side *, int on);
