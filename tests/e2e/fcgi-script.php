@@ -7,7 +7,11 @@
  *   bigparams:ID:BYTES     PARAMS records holding BYTES of one param, sent
  *                          without waiting (a client still writing)
  *   stdin:ID[:TEXT]        a STDIN record (empty without TEXT)
- *   wait:ID                read records until END_REQUEST of ID
+ *   abort:ID               ABORT_REQUEST
+ *   values                 GET_VALUES; prints "values N=V ..." from the
+ *                          GET_VALUES_RESULT
+ *   wait:ID                read records until END_REQUEST of ID (at
+ *                          once if it came already)
  *   eof                    read until the daemon closes
  *   sleep:MS
  * Prints one line per event: "end ID status=... bytes=N first=...",
@@ -21,6 +25,7 @@ if (!$s) {
 }
 stream_set_timeout($s, 5);
 $out = [];		/* STDOUT per request id */
+$ended = [];		/* ids whose END_REQUEST came */
 
 function rec($type, $id, $c)
 {
@@ -101,7 +106,30 @@ foreach (array_slice($argv, 2) as $step) {
 	case "stdin":
 		send($s, rec(5, (int)$a[1], $a[2] ?? ""));
 		break;
+	case "abort":
+		send($s, rec(2, (int)$a[1], ""));
+		break;
+	case "values":
+		send($s, rec(9, 0, pairs(["FCGI_MAX_CONNS" => "",
+		    "FCGI_MAX_REQS" => "", "FCGI_MPXS_CONNS" => ""])));
+		$r = read_rec($s);
+		if ($r === null || $r[0] != 10) {
+			echo "no values\n";
+			break;
+		}
+		$c = $r[2];
+		$v = [];
+		for ($i = 0; $i < strlen($c); ) {
+			$nl = ord($c[$i++]);
+			$vl = ord($c[$i++]);
+			$v[] = substr($c, $i, $nl) . "=" . substr($c, $i + $nl, $vl);
+			$i += $nl + $vl;
+		}
+		echo "values " . implode(" ", $v) . "\n";
+		break;
 	case "wait":
+		if (isset($ended[(int)$a[1]]))
+			break;	/* it came while waiting for another */
 		for (;;) {
 			$r = read_rec($s);
 			if ($r === null) {
@@ -121,6 +149,7 @@ foreach (array_slice($argv, 2) as $step) {
 				    $id, $m[1] ?? "200", strlen($o),
 				    $j["SCRIPT_NAME"] ?? "-");
 				unset($out[$id]);
+				$ended[$id] = 1;
 				if ($id == (int)$a[1])
 					break;
 			}
