@@ -268,20 +268,25 @@ answer_values(struct conn *c)
 static void
 pump(struct conn *c)
 {
-	size_t	moved = 1;
+	size_t	moved, wrote;
 	int	round;
 
 	/*
-	 * While the socket takes everything: a child resumed reads php-fpm
-	 * into its buffer, and what was moved went out at once (no write
-	 * event will come for it).
+	 * Until nothing moves: what the socket took at once frees room for
+	 * the children (no write event will come for it), and a child
+	 * resumed reads php-fpm into its buffer.
 	 */
-	for (round = 0; moved > 0 && round < 16; round++) {
+	for (round = 0; round < 16; round++) {
 		moved = pump_round(c);
+		wrote = evbuffer_get_length(c->c_front.s_out);
 		if (c->c_state == CONN_CLOSING || side_flush(&c->c_front) < 0 ||
 		    evbuffer_get_length(c->c_front.s_out) > 0)
-			break;
+			return;	/* the write event comes back to it */
+		if (moved == 0 && wrote == 0)
+			return;
 	}
+	/* Still going after 16 rounds: on, after the others' events. */
+	mux_kick(c);
 }
 
 /* Bytes moved onto the connection, or a child resumed (1). */
@@ -346,10 +351,19 @@ mux_settle(struct conn *c)
 
 	if (c->c_state == CONN_CLOSING)
 		return;
+	/*
+	 * pump() writes; a second write here could empty the socket's
+	 * buffer with no write event left to bring pump() back.
+	 */
 	pump(c);
-	if (c->c_state == CONN_CLOSING || conn_flush_front(c) < 0)
+	if (c->c_state == CONN_CLOSING)
 		return;
-	if (c->c_nkids == 0 && c->c_state == CONN_ACTIVE) {
+	if (c->c_state >= CONN_ANSWERED) {
+		if (c->c_state == CONN_ANSWERED)
+			conn_flush_front(c);	/* closes once written */
+		return;
+	}
+	if (c->c_nkids == 0) {
 		if (c->c_closeafter) {
 			/* A request without FCGI_KEEP_CONN: the last one. */
 			c->c_state = CONN_ANSWERED;
@@ -371,12 +385,9 @@ mux_settle(struct conn *c)
 	    c->c_mux.m_params != 0)))
 		return;
 	side_read_on(&c->c_front, 1);
-	if (evbuffer_get_length(c->c_front.s_in) > 0 || c->c_held) {
-		if (mux_input(c) < 0)
-			return;
+	if ((evbuffer_get_length(c->c_front.s_in) > 0 || c->c_held) &&
+	    mux_input(c) == 0)
 		pump(c);
-		conn_flush_front(c);
-	}
 }
 
 /* Every child ended and the decoder is between records. */

@@ -84,6 +84,7 @@ foreach (array_slice($argv, 2) as $step) {
 	switch ($a[0]) {
 	case "begin":
 		$flags = ($a[2] ?? "") === "keep" ? 1 : 0;
+		unset($ended[(int)$a[1]]);	/* the id is used again */
 		send($s, rec(1, (int)$a[1], pack("nCx5", 1, $flags)));
 		break;
 	case "params":
