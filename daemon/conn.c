@@ -183,14 +183,11 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	 */
 	if (c->c_app->a_proto == CFG_PROTO_SCGI)
 		c->c_proto = &conn_proto_scgi;
-	else if (up_pool_capacity(c->c_pool) > 0)
-		c->c_proto = &conn_proto_fcgi_mux;
 	else
 		c->c_proto = &conn_proto_fcgi;
-	if (c->c_proto == &conn_proto_fcgi_mux && mux_init(c) < 0) {
-		conn_close(c, "out of memory");
-		return;
-	}
+	/* Decided at the first BEGIN_REQUEST (mux_maybe()). */
+	c->c_muxable = c->c_proto == &conn_proto_fcgi &&
+	    up_pool_capacity(c->c_pool) > 0;
 	c->c_state = c->c_app->a_proxy_protocol ? CONN_PREAMBLE :
 	    CONN_ACTIVE;
 	conn_arm_timer(c, c->c_state == CONN_PREAMBLE ? PP_TIMEOUT_MS :

@@ -41,6 +41,12 @@ fcgi_input(struct conn *c)
 	uint8_t			 none = 0;
 	int			 r;
 
+	if (c->c_muxable && c->c_fdec.d_hlen == 0 &&
+	    c->c_fdec.d_phase == FCGI_PHASE_IDLE) {
+		if ((r = mux_maybe(c)) != 0)
+			return (r > 0 ? c->c_proto->cp_input(c) :
+			    c->c_state == CONN_CLOSING ? -1 : 0);
+	}
 	while (c->c_state < CONN_ANSWERED && c->c_front.s_reading) {
 		if (evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) < 1) {
 			v.iov_base = &none;
@@ -99,6 +105,14 @@ item(struct conn *c, const struct fcgi_item *it)
 	unsigned	 type = it->i_rec.r_type;
 	size_t		 cap;
 
+	/* With the pool, management records are ours to answer (§5.4). */
+	if (type == FCGI_GET_VALUES && up_pool_capacity(c->c_pool) > 0) {
+		if (it->i_kind == FCGI_ITEM_END) {
+			mux_answer_values(c);
+			return (conn_flush_front(c));
+		}
+		return (0);
+	}
 	switch (it->i_kind) {
 	case FCGI_ITEM_HEADER:
 		if (type == FCGI_BEGIN_REQUEST || type == FCGI_PARAMS)

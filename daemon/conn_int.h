@@ -130,6 +130,7 @@ struct conn {
 	int			 c_kid;
 	int			 c_complete;	/* its END_REQUEST is written */
 	/* A multiplexed connection. */
+	int			 c_muxable;	/* may become one */
 	struct fcgi_mux		 c_mux;
 	struct conn		*c_kids;
 	size_t			 c_nkids;
@@ -171,8 +172,15 @@ size_t	conn_front_pending(const struct conn *);
 /* Child k is going away: its slot frees, the parent settles. */
 void	mux_kid_gone(struct conn *k);
 void	mux_kick(struct conn *);
-/* The multiplexing front's decoder and wake-up event: -1 on ENOMEM. */
-int	mux_init(struct conn *);
+/*
+ * A FastCGI front with the pool, before its first request: 1 when it
+ * just became a multiplexed connection (its input is the mux's now), 0
+ * when it stays one request at a time, -1 when the first record is not
+ * complete yet or the conn closed.
+ */
+int	mux_maybe(struct conn *);
+/* FCGI_GET_VALUES with the pool: the daemon's answer (SPEC §5.4). */
+void	mux_answer_values(struct conn *);
 void	conn_arm_timer(struct conn *, long ms, int idle);
 /* The daemon answers (400, 403, 431, 502, 503), then closes.  -1. */
 int	conn_answer(struct conn *, const char *status, const char *why);

@@ -23,7 +23,6 @@
 static int	mux_input(struct conn *);
 static int	mux_item(struct conn *, const struct fcgi_item *);
 static struct conn *find_kid(const struct conn *, unsigned);
-static void	answer_values(struct conn *);
 static void	pump(struct conn *);
 static size_t	pump_round(struct conn *);
 static void	mux_settle(struct conn *);
@@ -42,12 +41,35 @@ const struct conn_proto	conn_proto_fcgi_mux = {
 	.cp_settle = mux_settle,
 };
 
+/*
+ * The first BEGIN_REQUEST decides: without FCGI_KEEP_CONN the connection
+ * carries that one request (nginx's default), so it stays on the plain
+ * path, which costs less; with it, the web server may send more at once.
+ */
 int
-mux_init(struct conn *c)
+mux_maybe(struct conn *c)
 {
-	fcgi_dec_init_mux(&c->c_fdec, &c->c_mux);
+	uint8_t	h[FCGI_HEADER_LEN + 8];
+	size_t	n = evbuffer_get_length(c->c_front.s_in);
+
+	if (n > sizeof(h))
+		n = sizeof(h);
+	evbuffer_copyout(c->c_front.s_in, h, n);
+	if (n >= 2 && h[1] != FCGI_BEGIN_REQUEST)
+		return (0);	/* GET_VALUES first, or an error to report */
+	if (n < sizeof(h))
+		return (-1);
+	c->c_muxable = 0;
+	if (!(h[FCGI_HEADER_LEN + 2] & FCGI_KEEP_CONN))
+		return (0);
 	c->c_kick = event_new(c->c_l->l_srv->s_base, -1, 0, kick_cb, c);
-	return (c->c_kick == NULL ? -1 : 0);
+	if (c->c_kick == NULL) {
+		conn_close(c, "out of memory");
+		return (-1);
+	}
+	fcgi_dec_init_mux(&c->c_fdec, &c->c_mux);
+	c->c_proto = &conn_proto_fcgi_mux;
+	return (1);
 }
 
 void
@@ -171,7 +193,7 @@ mux_item(struct conn *c, const struct fcgi_item *it)
 
 	if (type == FCGI_GET_VALUES) {
 		if (it->i_kind == FCGI_ITEM_END) {
-			answer_values(c);
+			mux_answer_values(c);
 			return (conn_flush_front(c) < 0 ? -1 : 0);
 		}
 		return (0);
@@ -238,8 +260,8 @@ mux_item(struct conn *c, const struct fcgi_item *it)
  * FCGI_GET_VALUES: the pool's capacity, and multiplexing (SPEC §5.4);
  * php-fpm's answer would describe one php-fpm, not the pool.
  */
-static void
-answer_values(struct conn *c)
+void
+mux_answer_values(struct conn *c)
 {
 	static const char *const names[] = { "FCGI_MAX_CONNS",
 	    "FCGI_MAX_REQS", "FCGI_MPXS_CONNS" };
