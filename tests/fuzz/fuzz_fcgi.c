@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the FastCGI request decoder and name-value decoder,
  * driven as the daemon drives them.  Half of the inputs (by the first
- * byte) are fed one byte at a time (STYLE S18).
+ * byte) are fed one byte at a time (STYLE S18); some go through the
+ * multiplexing side, whose table must stay consistent.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,11 +16,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct params	*p;
 	struct fcgi_dec		 d;
+	struct fcgi_mux		 m;
 	struct fcgi_nv		 nv;
 	struct fcgi_item	 it;
 	enum fcgi_status	 st;
 	size_t			 off = 0, used, step, need;
-	int			 bytewise;
+	int			 bytewise, mux, i, live;
 
 	if (size < 2)
 		return (0);
@@ -29,7 +31,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bytewise = data[0] & 1;
 	data++;
 	size--;
-	fcgi_dec_init(&d, (data[0] & 2) ? FCGI_SIDE_APP : FCGI_SIDE_WEBSERVER);
+	mux = (data[0] & 4) != 0;
+	if (mux)
+		fcgi_dec_init_mux(&d, &m);
+	else
+		fcgi_dec_init(&d, (data[0] & 2) ? FCGI_SIDE_APP :
+		    FCGI_SIDE_WEBSERVER);
 	fcgi_nv_init(&nv, 8192);
 	while (off < size) {
 		step = bytewise ? 1 : size - off;
@@ -37,8 +44,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			st = fcgi_dec_next(&d, data + off, step, &used, &it);
 			off += used;
 			step -= used;
+			if (mux) {
+				for (i = live = 0; i < FCGI_MUX_MAX; i++)
+					live += m.m_id[i] != 0;
+				if ((size_t)live != m.m_live ||
+				    m.m_live > FCGI_MUX_MAX)
+					abort();
+			}
+			if (st == FCGI_DEC_HOLD && mux) {
+				/* A request ends: the held one goes on. */
+				for (i = 0; i < FCGI_MUX_MAX; i++)
+					if (m.m_id[i] != 0)
+						break;
+				fcgi_mux_end(&m, i < FCGI_MUX_MAX ? m.m_id[i] :
+				    m.m_params);
+				if (m.m_params != 0)
+					fcgi_mux_end(&m, m.m_params);
+				continue;
+			}
 			if (st != FCGI_DEC_OK)
 				break;
+			if (mux && it.i_kind == FCGI_ITEM_END &&
+			    it.i_rec.r_type == FCGI_STDIN &&
+			    it.i_rec.r_clen == 0)
+				fcgi_mux_end(&m, it.i_rec.r_id);
+			if (mux)
+				continue;
 			if (it.i_kind == FCGI_ITEM_CONTENT &&
 			    it.i_rec.r_type == FCGI_PARAMS &&
 			    fcgi_nv_feed(&nv, p, it.i_data, it.i_len) !=
