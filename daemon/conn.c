@@ -37,6 +37,18 @@
 
 static unsigned long	conn_ids;
 
+/*
+ * Freed children of multiplexed connections, kept with their buffers and
+ * timer for the next request: a child per request would otherwise cost
+ * a 2 KiB calloc, three evbuffers and an event.  One thread, one base.
+ */
+#define KID_CACHE	64
+static struct conn	*kid_cache[KID_CACHE];
+static size_t		 kid_ncache;
+
+static struct conn *kid_get(void);
+static int	kid_put(struct conn *);
+
 static void	answered(struct conn *);
 static void	last_bytes(struct conn *);
 static void	front_rcb(evutil_socket_t, short, void *);
@@ -59,8 +71,20 @@ conn_log(const struct conn *c, int level, const char *what, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	log_msg(level, c->c_app->a_name, "%s conn=%lu peer=%s%s%s", what,
-	    c->c_id, c->c_peer, detail[0] ? " " : "", detail);
+	log_msg(level, c->c_app->a_name, "%s conn=%lu peer=%s%s%s%s", what,
+	    c->c_id, c->c_peer, conn_req_tag(c), detail[0] ? " " : "", detail);
+}
+
+/* " req=N" for a request of a multiplexed connection, else "". */
+const char *
+conn_req_tag(const struct conn *c)
+{
+	static char	buf[16];
+
+	if (!c->c_kid)
+		return ("");
+	snprintf(buf, sizeof(buf), " req=%u", c->c_reqid);
+	return (buf);
 }
 
 /* Our last bytes are going out (unless the conn is already closing). */
@@ -216,7 +240,7 @@ conn_kid_new(struct conn *p, unsigned id)
 {
 	struct conn	*k;
 
-	if ((k = calloc(1, sizeof(*k))) == NULL)
+	if ((k = kid_get()) == NULL)
 		return (NULL);
 	k->c_parent = p;
 	k->c_kid = 1;
@@ -232,17 +256,19 @@ conn_kid_new(struct conn *p, unsigned id)
 	k->c_wait.w_conn = k;
 	k->c_proto = &conn_proto_fcgi;
 	k->c_state = CONN_ACTIVE;
-	k->c_pp_have = p->c_pp_have;
-	k->c_pp = p->c_pp;
-	snprintf(k->c_peer, sizeof(k->c_peer), "%.40s req=%u", p->c_peer, id);
+	if ((k->c_pp_have = p->c_pp_have) != 0)
+		k->c_pp = p->c_pp;
+	memcpy(k->c_peer, p->c_peer, sizeof(k->c_peer));	/* + req= */
 	fcgi_dec_init(&k->c_fdec, FCGI_SIDE_WEBSERVER);
 	if ((k->c_next = p->c_kids) != NULL)
 		k->c_next->c_prevp = &k->c_next;
 	k->c_prevp = &p->c_kids;
 	p->c_kids = k;
 	p->c_nkids++;
-	k->c_timer = evtimer_new(p->c_l->l_srv->s_base, timer_cb, k);
-	k->c_wait.w_carry = evbuffer_new();
+	if (k->c_timer == NULL)
+		k->c_timer = evtimer_new(p->c_l->l_srv->s_base, timer_cb, k);
+	if (k->c_wait.w_carry == NULL)
+		k->c_wait.w_carry = evbuffer_new();
 	if (side_init_virtual(&k->c_front) < 0 || k->c_timer == NULL ||
 	    k->c_wait.w_carry == NULL) {
 		k->c_complete = 1;	/* the parent is closed by its caller */
@@ -303,23 +329,80 @@ conn_free(struct conn *c)
 		event_free(c->c_kick);
 	if (c->c_parent != NULL)
 		mux_kid_gone(c);
-	side_free(&c->c_front);
 	conn_up_let_go(c);
-	up_cancel(c->c_pool, &c->c_wait);
+	if (c->c_kid) {
+		/* A child's carry buffer stays with it (kid_put). */
+		struct evbuffer *w = c->c_wait.w_carry;
+
+		c->c_wait.w_carry = NULL;
+		up_cancel(c->c_pool, &c->c_wait);
+		c->c_wait.w_carry = w;
+	} else {
+		up_cancel(c->c_pool, &c->c_wait);
+	}
 	up_pool_unref(c->c_pool);
-	if (c->c_timer != NULL)
-		event_free(c->c_timer);
 	req_arena_put(c->c_params);
 	free(c->c_sbuf);
 	srv_gen_unref(c->c_gen);
 	if ((*c->c_prevp = c->c_next) != NULL)
 		c->c_next->c_prevp = c->c_prevp;
 	if (c->c_kid) {
-		free(c);	/* never counted as a connection */
+		/* Never counted as a connection. */
+		if (kid_put(c))
+			return;
+		if (c->c_wait.w_carry != NULL)
+			evbuffer_free(c->c_wait.w_carry);
+		side_free(&c->c_front);
+		if (c->c_timer != NULL)
+			event_free(c->c_timer);
+		free(c);
 		return;
 	}
+	side_free(&c->c_front);
+	if (c->c_timer != NULL)
+		event_free(c->c_timer);
 	free(c);
 	srv_conn_closed(l);
+}
+
+static struct conn *
+kid_get(void)
+{
+	struct conn	*k;
+	struct side	 f;
+	struct event	*t;
+	struct evbuffer	*w;
+
+	if (kid_ncache == 0)
+		return (calloc(1, sizeof(struct conn)));
+	k = kid_cache[--kid_ncache];
+	f = k->c_front;
+	t = k->c_timer;
+	w = k->c_wait.w_carry;
+	memset(k, 0, sizeof(*k));
+	k->c_front = f;
+	k->c_front.s_reading = 1;
+	k->c_timer = t;
+	k->c_wait.w_carry = w;
+	return (k);
+}
+
+/* A child that ended: kept for the next one if there is room (1). */
+static int
+kid_put(struct conn *k)
+{
+	if (kid_ncache == KID_CACHE || k->c_timer == NULL ||
+	    k->c_wait.w_carry == NULL || k->c_front.s_in == NULL ||
+	    k->c_front.s_out == NULL)
+		return (0);
+	evtimer_del(k->c_timer);
+	evbuffer_drain(k->c_front.s_in, evbuffer_get_length(k->c_front.s_in));
+	evbuffer_drain(k->c_front.s_out,
+	    evbuffer_get_length(k->c_front.s_out));
+	evbuffer_drain(k->c_wait.w_carry,
+	    evbuffer_get_length(k->c_wait.w_carry));
+	kid_cache[kid_ncache++] = k;
+	return (1);
 }
 
 void

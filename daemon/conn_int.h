@@ -158,6 +158,8 @@ struct conn {
  */
 void	conn_log(const struct conn *, int level, const char *what,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* " req=N" for a request of a multiplexed connection, else "". */
+const char *conn_req_tag(const struct conn *);
 void	conn_close(struct conn *, const char *reason);
 void	conn_free(struct conn *);
 void	conn_leave(struct conn *);

@@ -104,7 +104,8 @@ log_trail(struct conn *c, const struct norm_trail *t)
 		/* Untrusted peers sending headers: info; bad values: warn. */
 		log_msg(strncmp(p, "warn: ", 6) == 0 ? (warn ? LOG_LVL_WARN :
 		    LOG_LVL_INFO) : LOG_LVL_DEBUG, c->c_app->a_name,
-		    "conn=%lu peer=%s policy: %.*s%s", c->c_id, c->c_peer,
+		    "conn=%lu peer=%s%s policy: %.*s%s", c->c_id, c->c_peer,
+		    conn_req_tag(c),
 		    (int)(nl - p), p, strncmp(p, "warn: untrusted", 15) == 0 ?
 		    untrusted_count(c) : "");
 	}

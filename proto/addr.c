@@ -108,7 +108,25 @@ size_t
 addr_format(const struct addr *a, char *buf)
 {
 	int	af = a->a_family == ADDR_V4 ? AF_INET : AF_INET6;
+	size_t	n = 0;
+	int	i, v;
 
+	/* IPv4 by hand: glibc's inet_ntop goes through sprintf (1.6k
+	   instructions, on every rewritten request). */
+	if (a->a_family == ADDR_V4) {
+		for (i = 0; i < 4; i++) {
+			v = a->a_bytes[i];
+			if (i > 0)
+				buf[n++] = '.';
+			if (v >= 100)
+				buf[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				buf[n++] = (char)('0' + v / 10 % 10);
+			buf[n++] = (char)('0' + v % 10);
+		}
+		buf[n] = '\0';
+		return (n);
+	}
 	if (inet_ntop(af, a->a_bytes, buf, ADDR_STRLEN) == NULL) {
 		buf[0] = '\0';
 		return (0);

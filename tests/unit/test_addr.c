@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+
 #include <string.h>
 
 #include "proto/addr.h"
@@ -66,6 +68,27 @@ test_addr_hops(void)
 	}
 }
 
+/* IPv4 is formatted by hand: the same text as inet_ntop, every octet. */
+static void
+test_addr_format_v4(void)
+{
+	struct addr	a;
+	char		buf[ADDR_STRLEN], ref[ADDR_STRLEN];
+	int		v;
+
+	memset(&a, 0, sizeof(a));
+	a.a_family = ADDR_V4;
+	for (v = 0; v < 256; v++) {
+		a.a_bytes[0] = (uint8_t)v;
+		a.a_bytes[1] = (uint8_t)(255 - v);
+		a.a_bytes[2] = (uint8_t)(v / 2);
+		a.a_bytes[3] = (uint8_t)(v * 7);
+		inet_ntop(AF_INET, a.a_bytes, ref, sizeof(ref));
+		CU_ASSERT_EQUAL(addr_format(&a, buf), strlen(ref));
+		CU_ASSERT_STRING_EQUAL(buf, ref);
+	}
+}
+
 static void
 test_addr_nul_and_length(void)
 {
@@ -121,4 +144,6 @@ suite_addr(void)
 	ADD_TEST(s, "addr: v4-mapped IPv6 equals IPv4",
 	    test_addr_equal_folds_mapped);
 	ADD_TEST(s, "addr: port 1-65535 only", test_addr_port);
+	ADD_TEST(s, "addr: IPv4 text as inet_ntop's, every octet",
+	    test_addr_format_v4);
 }
