@@ -113,7 +113,9 @@ mux_kid_gone(struct conn *k)
 	if (!k->c_complete && p->c_state < CONN_CLOSING)
 		conn_close(p, "a multiplexed request ended without its "
 		    "answer");
-	mux_kick(p);
+	/* Inside the parent's callbacks, its settle comes anyway. */
+	if (p->c_depth == 0)
+		mux_kick(p);
 }
 
 static struct conn *
@@ -408,8 +410,12 @@ mux_settle(struct conn *c)
 		return;
 	side_read_on(&c->c_front, 1);
 	if ((evbuffer_get_length(c->c_front.s_in) > 0 || c->c_held) &&
-	    mux_input(c) == 0)
+	    mux_input(c) == 0) {
 		pump(c);
+		/* Children that ended just now: settle once more. */
+		if (c->c_nkids == 0 || c->c_held)
+			mux_kick(c);
+	}
 }
 
 /* Every child ended and the decoder is between records. */
