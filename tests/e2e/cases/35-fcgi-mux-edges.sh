@@ -3,7 +3,8 @@
 # as php-fpm is done with it, by whole records; what ends one request
 # early (431, abort) leaves the others alone.
 start_daemon 'trusted_proxies = [ "127.0.0.1" ];
-	max_params_bytes = 4096; upstream_max_conns = 4;'
+	max_params_bytes = 4096; upstream_max_conns = 4;
+	params_timeout_ms = 1500;'
 fs() { DOC=$T/www php "$HERE/fcgi-script.php" "unix://$T/fcn.sock" "$@"; }
 SLOW="SCRIPT_FILENAME=$T/www/slow.php,QUERY_STRING=s=0.4"
 BIG="SCRIPT_FILENAME=$T/www/big.php,QUERY_STRING=n=1000000"
@@ -48,6 +49,12 @@ out=$(fs $steps $waits | grep -c "^end .* status=200 ")
 # A record for an id that never began closes the connection.
 out=$(fs begin:1:keep params:1 stdin:1 wait:1 stdin:7 eof | tr '\n' ';')
 mux_is "unknown id" "^end 1 ${E200}/dump.php;eof;$"
+# A request whose params never end: its own timer closes the connection
+# (a multiplexed request cannot be answered "timeout" on its own).
+out=$(fs begin:1:keep "params:1:$SLOW" stdin:1 begin:2:keep eof |
+    tr '\n' ';')
+mux_is "params timeout" "^eof;$"
 sleep 0.1
 log_has 'wrong request id (type STDIN, id 7)'
+log_has 'req=2 requests=0 reason="params timeout"'
 good_request
