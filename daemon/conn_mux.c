@@ -110,9 +110,12 @@ mux_kid_gone(struct conn *k)
 		if (p->c_wleft > 0)
 			k->c_complete = 0;	/* a record cut short */
 	}
-	if (!k->c_complete && p->c_state < CONN_CLOSING)
+	if (!k->c_complete && p->c_state < CONN_CLOSING) {
+		/* May free p at once: p is not touched after it. */
 		conn_close(p, "a multiplexed request ended without its "
 		    "answer");
+		return;
+	}
 	/* Inside the parent's callbacks, its settle comes anyway. */
 	if (p->c_depth == 0)
 		mux_kick(p);
