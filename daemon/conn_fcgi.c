@@ -16,6 +16,7 @@ static int	fcgi_input(struct conn *);
 static int	item(struct conn *, const struct fcgi_item *);
 static int	params_done(struct conn *);
 static int	aborted(struct conn *);
+static void	up_pressure(struct conn *);
 static void	fcgi_reply(struct conn *, const char *, size_t);
 static int	fcgi_input_done(const struct conn *);
 static int	fcgi_idle(const struct conn *);
@@ -33,6 +34,30 @@ const struct conn_proto	conn_proto_fcgi = {
 static int
 fcgi_input(struct conn *c)
 {
+	int	r;
+
+	if (c->c_muxable && c->c_fdec.d_hlen == 0 &&
+	    c->c_fdec.d_phase == FCGI_PHASE_IDLE) {
+		if ((r = mux_maybe(c)) != 0)
+			return (r > 0 ? c->c_proto->cp_input(c) :
+			    c->c_state == CONN_CLOSING ? -1 : 0);
+	}
+	if (fcgi_decode(c, item, up_pressure) < 0)
+		return (-1);
+	return (conn_flush_up(c));
+}
+
+/*
+ * Decode what the front sent, record by record, handing each item to
+ * fn (0 go on, 1 stop: the request waits in the queue, -1 closed);
+ * pressure() after each chunk may stop reading.  A held BEGIN_REQUEST
+ * (FCGI_DEC_HOLD) stops reading until the conn calls again with c_held.
+ * -1 when the conn was closed or answered.
+ */
+int
+fcgi_decode(struct conn *c, int (*fn)(struct conn *,
+    const struct fcgi_item *), void (*pressure)(struct conn *))
+{
 	struct evbuffer_iovec	 v;
 	struct fcgi_item	 it;
 	enum fcgi_status	 st;
@@ -41,12 +66,6 @@ fcgi_input(struct conn *c)
 	uint8_t			 none = 0;
 	int			 r;
 
-	if (c->c_muxable && c->c_fdec.d_hlen == 0 &&
-	    c->c_fdec.d_phase == FCGI_PHASE_IDLE) {
-		if ((r = mux_maybe(c)) != 0)
-			return (r > 0 ? c->c_proto->cp_input(c) :
-			    c->c_state == CONN_CLOSING ? -1 : 0);
-	}
 	while (c->c_state < CONN_ANSWERED && c->c_front.s_reading) {
 		if (evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) < 1) {
 			v.iov_base = &none;
@@ -64,34 +83,40 @@ fcgi_input(struct conn *c)
 				break;
 			if (st == FCGI_DEC_HOLD) {
 				/*
-				 * The web server multiplexes; php-fpm could
-				 * not either.  Its input waits in the socket
-				 * (back-pressure) until END_REQUEST.
+				 * The next request waits in the socket
+				 * (back-pressure) until one ends.
 				 */
 				c->c_held = 1;
 				side_read_on(&c->c_front, 0);
 				break;
 			}
 			if (st != FCGI_DEC_OK) {
-				snprintf(why, sizeof(why), "%s (type %s, "
+				snprintf(why, sizeof(why), "%s (type %s, id %u, "
 				    "version %u)", fcgi_strerror(st),
 				    fcgi_type_name(c->c_fdec.d_rec.r_type),
+				    c->c_fdec.d_rec.r_id,
 				    c->c_fdec.d_rec.r_version);
 				conn_close(c, why);
 				return (-1);
 			}
-			if ((r = item(c, &it)) < 0)
+			if ((r = fn(c, &it)) < 0)
 				return (-1);
 			if (r > 0)
 				break;	/* queued: the rest waits */
 		}
 		evbuffer_drain(c->c_front.s_in, off);
-		/* Backpressure: php-fpm reads slower than nginx sends. */
-		if (c->c_upc != NULL &&
-		    evbuffer_get_length(c->c_upc->u_side.s_out) > WM_HIGH)
-			side_read_on(&c->c_front, 0);
+		pressure(c);
 	}
-	return (conn_flush_up(c));
+	return (0);
+}
+
+/* Backpressure: php-fpm reads slower than the web server sends. */
+static void
+up_pressure(struct conn *c)
+{
+	if (c->c_upc != NULL &&
+	    evbuffer_get_length(c->c_upc->u_side.s_out) > WM_HIGH)
+		side_read_on(&c->c_front, 0);
 }
 
 /*

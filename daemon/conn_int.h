@@ -170,6 +170,14 @@ struct conn *conn_kid_new(struct conn *p, unsigned id);
 /* Bytes waiting to go to the front (a child: its parent's too). */
 size_t	conn_front_pending(const struct conn *);
 
+/* conn_fcgi.c */
+/*
+ * Decode the front's FastCGI records into fn, one item at a time; after
+ * each chunk, pressure() may stop reading.  -1 when the conn stopped.
+ */
+int	fcgi_decode(struct conn *, int (*fn)(struct conn *,
+	    const struct fcgi_item *), void (*pressure)(struct conn *));
+
 /* conn_mux.c */
 /* Child k is going away: its slot frees, the parent settles. */
 void	mux_kid_gone(struct conn *k);

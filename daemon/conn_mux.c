@@ -22,6 +22,7 @@
 
 static int	mux_input(struct conn *);
 static int	mux_item(struct conn *, const struct fcgi_item *);
+static void	mux_pressure(struct conn *);
 static struct conn *find_kid(const struct conn *, unsigned);
 static void	pump(struct conn *);
 static size_t	pump_round(struct conn *);
@@ -136,52 +137,18 @@ find_kid(const struct conn *c, unsigned id)
 static int
 mux_input(struct conn *c)
 {
-	struct evbuffer_iovec	 v;
-	struct fcgi_item	 it;
-	enum fcgi_status	 st;
-	struct conn		*k;
-	size_t			 off, used;
-	char			 why[160];
-	uint8_t			 none = 0;
+	return (fcgi_decode(c, mux_item, mux_pressure));
+}
 
-	while (c->c_state < CONN_ANSWERED && c->c_front.s_reading) {
-		if (evbuffer_peek(c->c_front.s_in, -1, NULL, &v, 1) < 1) {
-			v.iov_base = &none;
-			v.iov_len = 0;
-		}
-		if (v.iov_len == 0 && !c->c_held)
-			break;
-		c->c_held = 0;
-		for (off = 0;;) {
-			st = fcgi_dec_next(&c->c_fdec, (uint8_t *)v.iov_base +
-			    off, v.iov_len - off, &used, &it);
-			off += used;
-			if (st == FCGI_DEC_MORE)
-				break;
-			if (st == FCGI_DEC_HOLD) {
-				/* Sixteen in flight, or one sends params. */
-				c->c_held = 1;
-				side_read_on(&c->c_front, 0);
-				break;
-			}
-			if (st != FCGI_DEC_OK) {
-				snprintf(why, sizeof(why), "%s (type %s, id %u)",
-				    fcgi_strerror(st),
-				    fcgi_type_name(c->c_fdec.d_rec.r_type),
-				    c->c_fdec.d_rec.r_id);
-				conn_close(c, why);
-				return (-1);
-			}
-			if (mux_item(c, &it) < 0)
-				return (-1);
-		}
-		evbuffer_drain(c->c_front.s_in, off);
-		/* A child that cannot take more stops the connection. */
-		for (k = c->c_kids; k != NULL; k = k->c_next)
-			if (evbuffer_get_length(k->c_front.s_in) > WM_HIGH)
-				side_read_on(&c->c_front, 0);
-	}
-	return (0);
+/* A child that cannot take more stops the connection. */
+static void
+mux_pressure(struct conn *c)
+{
+	struct conn	*k;
+
+	for (k = c->c_kids; k != NULL; k = k->c_next)
+		if (evbuffer_get_length(k->c_front.s_in) > WM_HIGH)
+			side_read_on(&c->c_front, 0);
 }
 
 /*

@@ -55,6 +55,6 @@ out=$(fs begin:1:keep "params:1:$SLOW" stdin:1 begin:2:keep eof |
     tr '\n' ';')
 mux_is "params timeout" "^eof;$"
 sleep 0.1
-log_has 'wrong request id (type STDIN, id 7)'
+log_has 'wrong request id (type STDIN, id 7,'
 log_has 'req=2 requests=0 reason="params timeout"'
 good_request
