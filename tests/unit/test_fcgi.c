@@ -829,6 +829,14 @@ test_fcgi_mux_holds_and_skips(void)
 	begin(&B, 0, 0);
 	off = 0;
 	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_ERR_ID);
+	/* A BEGIN_REQUEST body of 7 bytes. */
+	fcgi_dec_init_mux(&d, &m);
+	B.n = 0;
+	rec(&B, 1, FCGI_BEGIN_REQUEST, 4, "1234567", 7, 1);
+	off = 0;
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes),
+	    FCGI_DEC_ERR_BEGIN);
+	CU_ASSERT_EQUAL(m.m_live, 0);
 	/* Response types are not the web server's. */
 	fcgi_dec_init_mux(&d, &m);
 	B.n = 0;
