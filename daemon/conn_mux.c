@@ -52,16 +52,17 @@ mux_maybe(struct conn *c)
 {
 	uint8_t	h[FCGI_HEADER_LEN + 8];
 	size_t	n = evbuffer_get_length(c->c_front.s_in);
+	int	keeps;
 
 	if (n > sizeof(h))
 		n = sizeof(h);
 	evbuffer_copyout(c->c_front.s_in, h, n);
-	if (n >= 2 && h[1] != FCGI_BEGIN_REQUEST)
-		return (0);	/* GET_VALUES first, or an error to report */
-	if (n < sizeof(h))
+	/* GET_VALUES first, or an error the plain path reports: 0. */
+	if ((keeps = fcgi_begin_keeps(h, n)) < 0)
 		return (-1);
-	c->c_muxable = 0;
-	if (!(h[FCGI_HEADER_LEN + 2] & FCGI_KEEP_CONN))
+	if (n >= 2 && h[1] == FCGI_BEGIN_REQUEST)
+		c->c_muxable = 0;	/* decided */
+	if (!keeps)
 		return (0);
 	c->c_kick = event_new(c->c_l->l_srv->s_base, -1, 0, kick_cb, c);
 	if (c->c_kick == NULL) {

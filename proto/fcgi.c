@@ -77,6 +77,16 @@ mux_recent(const struct fcgi_mux *m, unsigned id)
 }
 
 int
+fcgi_begin_keeps(const uint8_t *buf, size_t len)
+{
+	if (len >= 2 && buf[1] != FCGI_BEGIN_REQUEST)
+		return (0);
+	if (len < FCGI_HEADER_LEN + 3)
+		return (-1);
+	return ((buf[FCGI_HEADER_LEN + 2] & FCGI_KEEP_CONN) != 0);
+}
+
+int
 fcgi_mux_live(const struct fcgi_mux *m, unsigned id)
 {
 	return (id != 0 && mux_slot(m, id) >= 0);

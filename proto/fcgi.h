@@ -122,6 +122,12 @@ void		fcgi_dec_init(struct fcgi_dec *, enum fcgi_side);
 void		fcgi_dec_init_mux(struct fcgi_dec *, struct fcgi_mux *m);
 /* Request id ended (answered, or given up): its slot frees. */
 void		fcgi_mux_end(struct fcgi_mux *, unsigned id);
+/*
+ * The first bytes of a connection: does its first record, a
+ * BEGIN_REQUEST, ask to keep the connection (1)?  0: it does not, or the
+ * first record is something else; -1: too few bytes to tell.
+ */
+int		fcgi_begin_keeps(const uint8_t *buf, size_t len);
 /* Is id in flight on m? */
 int		fcgi_mux_live(const struct fcgi_mux *, unsigned id);
 /*

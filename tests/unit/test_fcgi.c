@@ -718,6 +718,28 @@ mux_run(struct fcgi_dec *d, size_t *off, size_t step, unsigned *recs,
 	}
 }
 
+/* The first BEGIN_REQUEST decides whether a connection may multiplex. */
+static void
+test_fcgi_begin_keeps(void)
+{
+	size_t	n;
+
+	B.n = 0;
+	begin(&B, 1, FCGI_KEEP_CONN);
+	for (n = 0; n < 11; n++)
+		CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, n), n >= 2 &&
+		    B.b[1] != FCGI_BEGIN_REQUEST ? 0 : -1);
+	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, 11), 1);
+	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, B.n), 1);
+	B.n = 0;
+	begin(&B, 1, 0);
+	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, B.n), 0);
+	B.n = 0;
+	rec(&B, 1, FCGI_GET_VALUES, 0, NULL, 0, 0);
+	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, 2), 0);
+	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, 1), -1);
+}
+
 /* SPEC §5.4: records of several requests interleaved on one connection. */
 static void
 test_fcgi_mux_routes_by_id(void)
@@ -853,6 +875,8 @@ suite_fcgi(void)
 
 	ADD_TEST(s, "fcgi: a request decodes the same at any split",
 	    test_fcgi_request_any_split);
+	ADD_TEST(s, "fcgi: the first BEGIN_REQUEST's keep flag",
+	    test_fcgi_begin_keeps);
 	ADD_TEST(s, "fcgi: mux routes interleaved requests by id",
 	    test_fcgi_mux_routes_by_id);
 	ADD_TEST(s, "fcgi: mux holds, skips ended ids, refuses the rest",
