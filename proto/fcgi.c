@@ -14,6 +14,7 @@ enum { NV_NLEN, NV_VLEN, NV_DATA };
 
 static inline uint16_t	get_be16(const uint8_t *);
 static inline uint32_t	get_be31(const uint8_t *);
+static enum fcgi_status	check_type_id(const struct fcgi_rec *);
 static enum fcgi_status	check_webserver(struct fcgi_dec *);
 static enum fcgi_status	check_app(const struct fcgi_dec *);
 static enum fcgi_status	check_mux(struct fcgi_dec *);
@@ -158,19 +159,41 @@ fcgi_type_name(unsigned type)
 	return (type <= FCGI_MAXTYPE ? names[type] : "unknown");
 }
 
-/* SPEC §5.1: what a web server may send, and when. */
+/*
+ * SPEC §5.1, for both web-server sides: the types a web server sends,
+ * management records on id 0 and requests on any other.
+ */
 static enum fcgi_status
-check_webserver(struct fcgi_dec *d)
+check_type_id(const struct fcgi_rec *r)
 {
-	const struct fcgi_rec	*r = &d->d_rec;
-
 	switch (r->r_type) {
 	case FCGI_GET_VALUES:
 		return (r->r_id == FCGI_NULL_REQUEST_ID ? FCGI_DEC_OK :
 		    FCGI_DEC_ERR_ID);
 	case FCGI_BEGIN_REQUEST:
-		if (r->r_id == FCGI_NULL_REQUEST_ID)
-			return (FCGI_DEC_ERR_ID);
+		return (r->r_id == FCGI_NULL_REQUEST_ID ? FCGI_DEC_ERR_ID :
+		    FCGI_DEC_OK);
+	case FCGI_ABORT_REQUEST:
+	case FCGI_PARAMS:
+	case FCGI_STDIN:
+	case FCGI_DATA:
+		return (FCGI_DEC_OK);
+	default:
+		return (FCGI_DEC_ERR_TYPE);
+	}
+}
+
+/* SPEC §5.1: what a web server may send, and when. */
+static enum fcgi_status
+check_webserver(struct fcgi_dec *d)
+{
+	const struct fcgi_rec	*r = &d->d_rec;
+	enum fcgi_status	 st;
+
+	if ((st = check_type_id(r)) != FCGI_DEC_OK ||
+	    r->r_type == FCGI_GET_VALUES)
+		return (st);
+	if (r->r_type == FCGI_BEGIN_REQUEST) {
 		/*
 		 * A client that multiplexes although we cannot (HAProxy
 		 * "option mpxs-conns" ignores FCGI_MPXS_CONNS=0) gets what
@@ -188,13 +211,6 @@ check_webserver(struct fcgi_dec *d)
 		d->d_done_id = 0;
 		d->d_blen = 0;
 		return (FCGI_DEC_OK);
-	case FCGI_ABORT_REQUEST:
-	case FCGI_PARAMS:
-	case FCGI_STDIN:
-	case FCGI_DATA:
-		break;
-	default:
-		return (FCGI_DEC_ERR_TYPE);
 	}
 	/*
 	 * php-fpm may answer before the web server's empty STDIN: Apache
@@ -250,15 +266,13 @@ check_mux(struct fcgi_dec *d)
 {
 	const struct fcgi_rec	*r = &d->d_rec;
 	struct fcgi_mux		*m = d->d_mux;
+	enum fcgi_status	 st;
 	int			 i;
 
-	switch (r->r_type) {
-	case FCGI_GET_VALUES:
-		return (r->r_id == FCGI_NULL_REQUEST_ID ? FCGI_DEC_OK :
-		    FCGI_DEC_ERR_ID);
-	case FCGI_BEGIN_REQUEST:
-		if (r->r_id == FCGI_NULL_REQUEST_ID)
-			return (FCGI_DEC_ERR_ID);
+	if ((st = check_type_id(r)) != FCGI_DEC_OK ||
+	    r->r_type == FCGI_GET_VALUES)
+		return (st);
+	if (r->r_type == FCGI_BEGIN_REQUEST) {
 		if (mux_slot(m, r->r_id) >= 0)
 			return (FCGI_DEC_ERR_SEQUENCE);
 		if (r->r_clen != 8)
@@ -272,13 +286,6 @@ check_mux(struct fcgi_dec *d)
 		if ((i = mux_recent(m, r->r_id)) >= 0)
 			m->m_recent[i] = 0;
 		return (FCGI_DEC_OK);
-	case FCGI_ABORT_REQUEST:
-	case FCGI_PARAMS:
-	case FCGI_STDIN:
-	case FCGI_DATA:
-		break;
-	default:
-		return (FCGI_DEC_ERR_TYPE);
 	}
 	if (r->r_id != FCGI_NULL_REQUEST_ID && mux_slot(m, r->r_id) >= 0) {
 		if (r->r_type == FCGI_PARAMS && r->r_clen == 0 &&
