@@ -355,7 +355,7 @@ take(struct up_pool *p, struct up_wait *w, struct upc **out)
 		 * After a kept connection was found closed, the retry goes
 		 * on a fresh one (its idle siblings may be as dead).
 		 */
-		if (w->w_retried_reuse && s->us_idle != NULL)
+		while (w->w_retried_reuse && s->us_idle != NULL)
 			destroy(s->us_idle);
 		if ((u = s->us_idle) != NULL) {
 			idle_unlink(u);
