@@ -111,6 +111,7 @@ struct conn {
 	struct params		*c_params;	/* only while reading params */
 	struct event		*c_timer;	/* one timer, see conn_arm_timer */
 	int			 c_timer_idle;	/* c_timer is the idle one */
+	int			 c_watching;	/* ... the end of the quiet */
 	int			 c_depth;	/* callbacks running on it */
 	int			 c_relayed;	/* response bytes went out */
 	unsigned		 c_reqid;
@@ -129,8 +130,12 @@ struct conn {
 	struct conn		*c_parent;	/* NULL once it is gone */
 	int			 c_kid;
 	int			 c_complete;	/* its END_REQUEST is written */
+	int			 c_upflush;	/* php-fpm's bytes wait for the
+						   parent's read to be decoded */
 	/* A multiplexed connection. */
 	int			 c_muxable;	/* may become one */
+	int			 c_decoding;	/* in mux_input: children
+						   write to php-fpm after it */
 	struct fcgi_mux		 c_mux;
 	struct conn		*c_kids;
 	size_t			 c_nkids;

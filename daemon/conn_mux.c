@@ -138,7 +138,29 @@ find_kid(const struct conn *c, unsigned id)
 static int
 mux_input(struct conn *c)
 {
-	return (fcgi_decode(c, mux_item, mux_pressure));
+	struct conn	*k, *next;
+	int		 r;
+
+	c->c_decoding = 1;
+	r = fcgi_decode(c, mux_item, mux_pressure);
+	c->c_decoding = 0;
+	/*
+	 * What each child got from this read goes to php-fpm in one write
+	 * (nginx sends BEGIN, PARAMS and an empty STDIN at once: one write
+	 * per record cost a syscall and a php-fpm wake-up more per request).
+	 */
+	for (k = c->c_kids; k != NULL; k = next) {
+		next = k->c_next;
+		if (!k->c_upflush)
+			continue;
+		k->c_upflush = 0;
+		if (c->c_state == CONN_CLOSING)
+			continue;
+		CONN_ENTER(k);
+		conn_flush_up(k);
+		CONN_LEAVE(k);
+	}
+	return (c->c_state == CONN_CLOSING ? -1 : r);
 }
 
 /* A child that cannot take more stops the connection. */

@@ -18,7 +18,7 @@ side_init(struct event_base *base, struct side *s, int fd,
 		s->s_in = evbuffer_new();
 	if (s->s_out == NULL)
 		s->s_out = evbuffer_new();
-	s->s_reading = s->s_writing = 0;
+	s->s_reading = s->s_writing = s->s_quiet = s->s_armed = 0;
 	if (s->s_rev == NULL || s->s_wev == NULL || s->s_in == NULL ||
 	    s->s_out == NULL)
 		return (-1);
@@ -54,7 +54,7 @@ side_close(struct side *s)
 		evbuffer_drain(s->s_in, evbuffer_get_length(s->s_in));
 	if (s->s_out != NULL)
 		evbuffer_drain(s->s_out, evbuffer_get_length(s->s_out));
-	s->s_reading = s->s_writing = 0;
+	s->s_reading = s->s_writing = s->s_quiet = s->s_armed = 0;
 }
 
 void
@@ -68,20 +68,34 @@ side_free(struct side *s)
 	s->s_in = s->s_out = NULL;
 }
 
-void
-side_read_on(struct side *s, int on)
+/* The read event added exactly when reading is wanted and not quiet. */
+static void
+side_arm(struct side *s)
 {
-	if (s->s_virtual) {
-		s->s_reading = on;
+	int	want = s->s_reading && !s->s_quiet;
+
+	if (s->s_virtual || s->s_fd < 0 || want == s->s_armed)
 		return;
-	}
-	if (s->s_fd < 0 || on == s->s_reading)
-		return;
-	if (on)
+	if (want)
 		event_add(s->s_rev, NULL);
 	else
 		event_del(s->s_rev);
-	s->s_reading = on;
+	s->s_armed = want;
+}
+
+void
+side_read_on(struct side *s, int on)
+{
+	if (s->s_virtual || s->s_fd >= 0)
+		s->s_reading = on;
+	side_arm(s);
+}
+
+void
+side_quiet(struct side *s, int on)
+{
+	s->s_quiet = on;
+	side_arm(s);
 }
 
 int

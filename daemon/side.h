@@ -20,7 +20,9 @@ struct side {
 	struct event	*s_wev;		/* EV_WRITE|EV_PERSIST, after EAGAIN */
 	struct evbuffer	*s_in;
 	struct evbuffer	*s_out;
-	int		 s_reading;	/* s_rev added */
+	int		 s_reading;	/* reading wanted */
+	int		 s_quiet;	/* ... but not watched for now */
+	int		 s_armed;	/* s_rev added */
 	int		 s_writing;	/* s_wev added */
 	int		 s_virtual;	/* no socket: a multiplexed request's
 					   end of its connection's buffers */
@@ -39,6 +41,12 @@ int	side_init_virtual(struct side *);
 /* side_close and free the buffers. */
 void	side_free(struct side *);
 void	side_read_on(struct side *, int on);
+/*
+ * Quiet: the peer has sent all it will send for now; its socket is not
+ * watched (no epoll_ctl at all for a connection closed before the quiet
+ * ends), though reading stays wanted.  Off: watched again if wanted.
+ */
+void	side_quiet(struct side *, int on);
 /* One read(2) into s_in: bytes read, 0 on EOF, -1 on error, -2 EAGAIN. */
 int	side_fill(struct side *);
 /* Write what s_out holds; EPOLLOUT after a short write.  -1: error. */

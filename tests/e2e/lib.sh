@@ -9,10 +9,17 @@ PIDS=""
 FAILS=0
 PASSES=0
 
+# A port nobody listens on, and not one handed out before in this run:
+# nothing binds between two calls, so without the list two calls could
+# get the same port (seen: the bench's unix and keep rows shared one).
 free_port() {
 	local p
 	for p in $(shuf -i 20000-31999 -n 50); do
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+		grep -q -x "$p" "$T/.ports" 2>/dev/null && continue
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && continue
+		echo "$p" >> "$T/.ports"
+		echo "$p"
+		return
 	done
 	return 1
 }
