@@ -236,7 +236,7 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	 * now rather than after a loop pass (one epoll_wait less, and with
 	 * the quiet front no epoll_ctl at all).  EAGAIN: the event reads.
 	 */
-	front_rcb(fd, EV_READ, c);
+	front_rcb(fd, 0, c);
 }
 
 /*
@@ -568,14 +568,15 @@ front_rcb(evutil_socket_t fd, short ev, void *arg)
 	int		 n;
 
 	(void)fd;
-	(void)ev;
 	CONN_ENTER(c);
 	if (c->c_state == CONN_LINGER) {
 		linger_read(c);
 		CONN_LEAVE(c);
 		return;
 	}
-	if ((n = side_fill(&c->c_front)) == -2) {
+	/* ev 0: conn_accept's read, before any event. */
+	n = ev == 0 ? side_fill_first(&c->c_front) : side_fill(&c->c_front);
+	if (n == -2) {
 		CONN_LEAVE(c);
 		return;
 	}

@@ -1,5 +1,6 @@
 /* Socket I/O for both sides of the relay: see side.h. */
 #include <errno.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -113,6 +114,19 @@ side_fill(struct side *s)
 		return (errno == EAGAIN || errno == EINTR ? -2 : -1);
 	v.iov_len = (size_t)n;
 	evbuffer_commit_space(s->s_in, &v, 1);
+	return ((int)n);
+}
+
+int
+side_fill_first(struct side *s)
+{
+	uint8_t	buf[SIDE_FIRST_MAX];
+	ssize_t	n;
+
+	if ((n = read(s->s_fd, buf, sizeof(buf))) < 0)
+		return (errno == EAGAIN || errno == EINTR ? -2 : -1);
+	if (n > 0 && evbuffer_add(s->s_in, buf, (size_t)n) < 0)
+		return (-1);
 	return ((int)n);
 }
 

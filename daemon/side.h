@@ -13,6 +13,7 @@
 struct evbuffer;
 
 #define SIDE_READ_MAX	(64 * 1024)	/* per read(2) */
+#define SIDE_FIRST_MAX	(16 * 1024)	/* the first read(2) */
 
 struct side {
 	int		 s_fd;		/* -1: none */
@@ -49,6 +50,12 @@ void	side_read_on(struct side *, int on);
 void	side_quiet(struct side *, int on);
 /* One read(2) into s_in: bytes read, 0 on EOF, -1 on error, -2 EAGAIN. */
 int	side_fill(struct side *);
+/*
+ * side_fill for a connection's first read, through a stack buffer of
+ * SIDE_FIRST_MAX: one that has sent nothing yet (EAGAIN) keeps no
+ * SIDE_READ_MAX buffer, and a small request gets a buffer its size.
+ */
+int	side_fill_first(struct side *);
 /* Write what s_out holds; EPOLLOUT after a short write.  -1: error. */
 int	side_flush(struct side *);
 
