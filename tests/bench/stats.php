@@ -1,28 +1,45 @@
 <?php
 // stats.php RESULTS: medians per (test, config) and the ratios table.
+// A line: test config req/s p50 p99 cpu-ms-per-1k round.  Ratios pair
+// each round with the same round's reference (the box drifts between
+// rounds: a ratio of two medians from different rounds mixes that in);
+// the table shows their median and, in brackets, their range.
 $rows = [];
 foreach (file($argv[1], FILE_IGNORE_NEW_LINES) as $l) {
-	[$test, $cfg, $rps, $p50, $p99, $cpu] = explode(' ', $l);
-	$rows[$test][$cfg][] = [(float)$rps, (float)$p50, (float)$p99, (float)$cpu];
+	$f = explode(' ', $l);
+	[$test, $cfg] = $f;
+	$rows[$test][$cfg][(int)($f[6] ?? count($rows[$test][$cfg] ?? []))] =
+	    [(float)$f[2], (float)$f[3], (float)$f[4], (float)$f[5]];
 }
-function med($a) { sort($a); $n = count($a); return $n ? ($n % 2 ? $a[intdiv($n, 2)] : ($a[$n / 2 - 1] + $a[$n / 2]) / 2) : 0; }
-printf("%-14s %-15s %10s %9s %9s %12s %9s %9s %9s\n", "test", "config", "req/s", "p50 ms", "p99 ms",
-    "cpu ms/1k", "vs direct", "vs haproxy", "cpu/hap");
+function med($a) {
+	sort($a);
+	$n = count($a);
+	return $n ? ($n % 2 ? $a[intdiv($n, 2)] : ($a[$n / 2 - 1] + $a[$n / 2]) / 2) : 0;
+}
+// Per round, x's column i over ref's: "median [min-max]", or "-".
+function paired($x, $ref, $i) {
+	$r = [];
+	foreach ($x as $round => $v)
+		if (isset($ref[$round]) && $ref[$round][$i] > 0 && $v[$i] > 0)
+			$r[] = $v[$i] / $ref[$round][$i];
+	if (!$r)
+		return "-";
+	return count($r) > 1 ? sprintf("%.2f [%.2f-%.2f]", med($r), min($r), max($r)) :
+	    sprintf("%.2f", $r[0]);
+}
+printf("%-12s %-15s %7s %7s %7s %8s  %-17s %-17s %-17s\n", "test", "config", "req/s",
+    "p50 ms", "p99 ms", "cpu/1k", "vs direct", "vs haproxy", "cpu/hap");
 foreach ($rows as $test => $cfgs) {
-	$m = [];
-	foreach ($cfgs as $cfg => $runs)
-		for ($i = 0; $i < 4; $i++)
-			$m[$cfg][$i] = med(array_column($runs, $i));
-	$direct = $m['direct'][0] ?? ($m['direct-keep'][0] ?? 0);
-	foreach ($m as $cfg => $v) {
-		$d = str_ends_with($cfg, '-keep') ? ($m['direct-keep'][0] ?? $direct) : $direct;
-		$h = $m[str_ends_with($cfg, '-keep') ? 'haproxy-keep' : 'haproxy'][0] ?? 0;
-		$hc = $m[str_ends_with($cfg, '-keep') ? 'haproxy-keep' : 'haproxy'][3] ?? 0;
+	foreach ($cfgs as $cfg => $runs) {
+		$keep = str_ends_with($cfg, '-keep');
+		$d = $cfgs[$keep && isset($cfgs['direct-keep']) ? 'direct-keep' : 'direct'] ?? [];
+		$h = $cfgs[$keep ? 'haproxy-keep' : 'haproxy'] ?? [];
 		$norm = !str_starts_with($cfg, 'haproxy') && !str_starts_with($cfg, 'direct');
-		printf("%-14s %-15s %10.0f %9.3f %9.3f %12s %9s %9s %9s\n", $test, $cfg, $v[0], $v[1], $v[2],
-		    $v[3] > 0 ? sprintf("%.1f", $v[3]) : "-",
-		    $d ? sprintf("%.2f", $v[0] / $d) : "-",
-		    $h && $norm ? sprintf("%.2f", $v[0] / $h) : "-",
-		    $hc > 0 && $norm && $v[3] > 0 ? sprintf("%.2f", $v[3] / $hc) : "-");
+		$cpu = med(array_column($runs, 3));
+		printf("%-12s %-15s %7.0f %7.3f %7.3f %8s  %-17s %-17s %-17s\n", $test, $cfg,
+		    med(array_column($runs, 0)), med(array_column($runs, 1)),
+		    med(array_column($runs, 2)), $cpu > 0 ? sprintf("%.1f", $cpu) : "-",
+		    paired($runs, $d, 0), $norm ? paired($runs, $h, 0) : "-",
+		    $norm ? paired($runs, $h, 3) : "-");
 	}
 }
