@@ -27,19 +27,33 @@ function paired($x, $ref, $i) {
 	return count($r) > 1 ? sprintf("%.2f [%.2f-%.2f]", med($r), min($r), max($r)) :
 	    sprintf("%.2f", $r[0]);
 }
-printf("%-12s %-15s %7s %7s %7s %8s  %-17s %-17s %-17s\n", "test", "config", "req/s",
-    "p50 ms", "p99 ms", "cpu/1k", "vs direct", "vs haproxy", "cpu/hap");
+// Per round, x's p50 minus ref's, in µs: "median [min-max]".
+function delta($x, $ref) {
+	$r = [];
+	foreach ($x as $round => $v)
+		if (isset($ref[$round]))
+			$r[] = ($v[1] - $ref[$round][1]) * 1000;
+	return $r ? sprintf("%+.0f [%+.0f..%+.0f]", med($r), min($r), max($r)) : "-";
+}
+$order = ['direct', 'direct-keep', 'norm-unix', 'norm-tcp', 'norm-keep',
+    'norm-pool', 'norm-pool-tcp', 'norm-pool-keep', 'haproxy', 'haproxy-keep'];
+printf("%-12s %-15s %7s %7s %7s %8s  %-17s %-19s %-17s %-17s\n", "test", "config",
+    "req/s", "p50 ms", "p99 ms", "cpu/1k", "vs direct", "p50 vs direct, us",
+    "vs haproxy", "cpu/hap");
 foreach ($rows as $test => $cfgs) {
+	$rank = fn($c) => ($i = array_search($c, $order)) === false ? 99 : $i;
+	uksort($cfgs, fn($a, $b) => $rank($a) <=> $rank($b));
 	foreach ($cfgs as $cfg => $runs) {
 		$keep = str_ends_with($cfg, '-keep');
 		$d = $cfgs[$keep && isset($cfgs['direct-keep']) ? 'direct-keep' : 'direct'] ?? [];
 		$h = $cfgs[$keep ? 'haproxy-keep' : 'haproxy'] ?? [];
 		$norm = !str_starts_with($cfg, 'haproxy') && !str_starts_with($cfg, 'direct');
 		$cpu = med(array_column($runs, 3));
-		printf("%-12s %-15s %7.0f %7.3f %7.3f %8s  %-17s %-17s %-17s\n", $test, $cfg,
-		    med(array_column($runs, 0)), med(array_column($runs, 1)),
+		printf("%-12s %-15s %7.0f %7.3f %7.3f %8s  %-17s %-19s %-17s %-17s\n", $test,
+		    $cfg, med(array_column($runs, 0)), med(array_column($runs, 1)),
 		    med(array_column($runs, 2)), $cpu > 0 ? sprintf("%.1f", $cpu) : "-",
-		    paired($runs, $d, 0), $norm ? paired($runs, $h, 0) : "-",
+		    paired($runs, $d, 0), str_starts_with($cfg, 'direct') ? "-" : delta($runs, $d),
+		    $norm ? paired($runs, $h, 0) : "-",
 		    $norm ? paired($runs, $h, 3) : "-");
 	}
 }
