@@ -40,5 +40,7 @@ main(void)
 	    "failed\n", CU_get_number_of_tests_run(), failures, suites_failed);
 	CU_cleanup_registry();
 	guarded_release();
+	if (failures == 0 && suites_failed == 0)
+		tmp_dir_remove();
 	return (failures == 0 && suites_failed == 0 ? 0 : 1);
 }

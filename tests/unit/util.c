@@ -1,5 +1,7 @@
 #include <sys/mman.h>
 
+#include <ftw.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,24 @@ tmp_dir(void)
 			abort();
 	}
 	return (g_dir);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return (remove(path));
+}
+
+/* The run passed: its files go (a failed run keeps them to look at). */
+void
+tmp_dir_remove(void)
+{
+	if (g_dir[0] != '\0')
+		nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	g_dir[0] = '\0';
 }
 
 /* Replace every occurrence of from in s (in place, s grows <= 64 KiB). */

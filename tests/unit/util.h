@@ -32,6 +32,7 @@ struct cfg	*cfg_from_text(const char *text, const char **msgs);
 /* An app config built from one app's body ("listen" etc. filled in). */
 struct cfg	*cfg_app_text(const char *body);
 const char	*tmp_dir(void);
+void		 tmp_dir_remove(void);
 
 void	suite_params(void);
 void	suite_addr(void);
