@@ -22,6 +22,14 @@ rss=$(awk '/VmHWM/ { print $2 }' "/proc/$(cat "$T/daemon.pid")/status")
 echo "      daemon peak RSS $rss kB"
 [ "$rss" -lt 65536 ] || fail "daemon RSS $rss kB"
 log_has 'queue timeout'
+# Contrast: nginx straight to php-fpm (6 workers) has no bound: every
+# client waits its turn in php-fpm's backlog, the last for ~8 s (48 at
+# once here, not 200, to keep the run short: 200 would wait ~33 s).
+load 48 48 "http://127.0.0.1:$DIRECT/conn.php?s=1" > "$T/od.out"
+echo "      nginx -> php-fpm directly, 48 at once on 6 workers:" \
+    "$(cut -d' ' -f1 "$T/od.out" | sort | uniq -c | tr '\n' ' ')" \
+    "(slowest: $(awk '{ if ($2 > m) m = $2 } END { print m + 0 }' \
+    "$T/od.out") ms)"
 # The 503 says when to come back.
 h=$(curl -s -D - -o /dev/null "http://127.0.0.1:$ORIGIN/conn.php?s=2" &
     sleep 0.1; for i in 1 2 3 4 5 6; do curl -s -o /dev/null \
