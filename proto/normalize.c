@@ -272,6 +272,32 @@ unset(struct ctx *c, const char *name)
 }
 
 /*
+ * Does any byte of the name fall under 0x20, or equal 0x7f or '='?  Eight
+ * bytes at a time (the byte loop was a third of the policy's time): a
+ * byte under n shows in (x - n) & ~x & 0x80, a byte equal to k is a zero
+ * of x ^ k.  The tail is padded with 'A'.
+ */
+static int
+bad_name(const uint8_t *s, size_t len)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	high = 0x8080808080808080ULL;
+	uint64_t	x, d, e;
+	size_t		i;
+
+	for (i = 0; i < len; i += 8) {
+		x = 0x4141414141414141ULL;
+		memcpy(&x, s + i, len - i < 8 ? len - i : 8);
+		d = x ^ (ones * 0x7f);
+		e = x ^ (ones * '=');
+		if (((x - ones * 0x20) | (d - ones) | (e - ones)) &
+		    ~x & high)
+			return (1);
+	}
+	return (0);
+}
+
+/*
  * SPEC §4.8.  php-fpm cuts a name at NUL or '=' ("HTTPS\0x" is HTTPS), so
  * such names could smuggle a param past the policy.
  */
@@ -281,7 +307,7 @@ hygiene(struct ctx *c)
 	const struct norm_policy *pol = c->pol;
 	const struct param	*e;
 	const uint8_t		*s;
-	size_t			 i, j, k;
+	size_t			 i, k;
 	int			 crlf_ok;
 	char			 b[TRAIL_VALUE_MAX + 8];
 
@@ -293,14 +319,12 @@ hygiene(struct ctx *c)
 			TR(c, 0, "reject 400: empty param name");
 			return (NORM_BAD_REQUEST);
 		}
-		for (j = 0; j < e->p_nlen; j++)
-			if (s[j] < 0x20 || s[j] == 0x7f || s[j] == '=') {
-				TR(c, 0, "reject 400: param name \"%s\" has "
-				    "NUL, '=' or a control byte",
-				    esc((const char *)s, e->p_nlen, b,
-				    sizeof(b)));
-				return (NORM_BAD_REQUEST);
-			}
+		if (bad_name(s, e->p_nlen)) {
+			TR(c, 0, "reject 400: param name \"%s\" has NUL, '=' "
+			    "or a control byte", esc((const char *)s,
+			    e->p_nlen, b, sizeof(b)));
+			return (NORM_BAD_REQUEST);
+		}
 		crlf_ok = (e->p_nlen == 9 && memcmp(s, "PHP_VALUE", 9) == 0) ||
 		    (e->p_nlen == 15 && memcmp(s, "PHP_ADMIN_VALUE", 15) == 0);
 		/* memchr is vectorised: three passes beat one byte loop. */

@@ -778,6 +778,62 @@ test_normalize_equals_in_name(void)
 	cfg_free(c);
 }
 
+/*
+ * The name check word by word (SWAR) must say what the byte rule says:
+ * every byte value at every place of names 1 to 20 bytes long.
+ */
+static void
+test_normalize_name_bytes(void)
+{
+	struct cfg		*c = cfg_app_text(TRUST);
+	struct params		*p = params_new(4096);
+	struct norm_trail	 t;
+	char			 name[24];
+	size_t			 len, at;
+	unsigned		 b, bad = 0;
+	int			 want, got;
+
+	norm_trail_init(&t, NULL, 0, 0);
+	for (len = 1; len <= 20; len++)
+		for (at = 0; at < len; at++)
+			for (b = 0; b < 256; b++) {
+				memset(name, 'A', len);
+				name[at] = (char)b;
+				params_reset(p);
+				params_append(p, PARAMS_STR("REMOTE_ADDR"),
+				    "10.0.0.5", 8);
+				params_append(p, name, len, "v", 1);
+				want = b < 0x20 || b == 0x7f || b == '=';
+				got = norm_run(&c->c_apps[0].a_policy, p, &t) ==
+				    NORM_BAD_REQUEST;
+				bad += want != got;
+			}
+	/* Names of mixed bytes (words with several hits, borrows). */
+	srand(7);
+	for (at = 0; at < 100000; at++) {
+		static const uint8_t pick[] = { 0x00, 0x1f, 0x20, 0x21, 0x3c,
+		    0x3d, 0x3e, 0x7e, 0x7f, 0x80, 0x9f, 0xa0, 0xff, 'A', 'z' };
+
+		len = 1 + (size_t)rand() % 24;
+		want = 0;
+		for (b = 0; b < len; b++) {
+			name[b] = (char)(rand() % 3 ? pick[rand() %
+			    (int)sizeof(pick)] : rand() % 256);
+			want |= (uint8_t)name[b] < 0x20 ||
+			    (uint8_t)name[b] == 0x7f || name[b] == '=';
+		}
+		params_reset(p);
+		params_append(p, PARAMS_STR("REMOTE_ADDR"), "10.0.0.5", 8);
+		params_append(p, name, len, "v", 1);
+		got = norm_run(&c->c_apps[0].a_policy, p, &t) ==
+		    NORM_BAD_REQUEST;
+		bad += want != got;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	params_free(p);
+	cfg_free(c);
+}
+
 /* 64 hops examined at most: the rightmost 64. */
 static void
 test_normalize_64_hops(void)
@@ -915,6 +971,8 @@ suite_normalize(void)
 	    test_normalize_report);
 	ADD_TEST(s, "normalize: NUL or '=' in a name, NUL in a value: 400",
 	    test_normalize_equals_in_name);
+	ADD_TEST(s, "normalize: name bytes, every value at every place",
+	    test_normalize_name_bytes);
 	ADD_TEST(s, "normalize: at most the rightmost 64 hops",
 	    test_normalize_64_hops);
 	ADD_TEST(s, "normalize: arena full while rewriting is 431",
