@@ -38,11 +38,14 @@
  * A front without keep-alive that sent its whole request has nothing more
  * to say until our answer: its socket is not watched (side_quiet) unless
  * php-fpm takes longer than this, when it is watched again so that a web
- * server giving up is noticed (SPEC §5.4: its php-fpm connection closed).
+ * server giving up is noticed (SPEC §5.5: its php-fpm connection closed).
  * A fast request then costs no epoll_ctl at all: the read event added at
- * accept and removed in the same loop pass never reaches the kernel.
+ * accept and removed in the same loop pass never reaches the kernel.  The
+ * price: a web server that gives up within WATCH_MS is noticed only when
+ * the answer is written (php-fpm has done the work by then anyway; it
+ * stops a script only when its output fails).
  */
-#define WATCH_MS	50
+#define WATCH_MS	10
 
 static unsigned long	conn_ids;
 
@@ -129,6 +132,11 @@ conn_arm_timer(struct conn *c, long ms, int idle)
 {
 	struct timeval	tv;
 
+	if (c->c_watching) {
+		/* Another use of the timer: the front is watched again. */
+		c->c_watching = 0;
+		side_quiet(&c->c_front, 0);
+	}
 	if (ms <= 0) {
 		evtimer_del(c->c_timer);
 		return;
@@ -136,7 +144,6 @@ conn_arm_timer(struct conn *c, long ms, int idle)
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	c->c_timer_idle = idle;
-	c->c_watching = 0;
 	evtimer_add(c->c_timer, &tv);
 }
 
@@ -330,7 +337,10 @@ conn_close(struct conn *c, const char *reason)
 		conn_free(c);
 }
 
-/* SPEC §5.5: a front gone mid-request closes its upstream at once. */
+/*
+ * SPEC §5.5: a front gone mid-request closes its upstream at once (once
+ * seen: a quiet front is read again after WATCH_MS).
+ */
 void
 conn_free(struct conn *c)
 {
@@ -640,8 +650,8 @@ quiet_maybe(struct conn *c)
 	    c->c_front.s_quiet || c->c_proto == &conn_proto_fcgi_mux ||
 	    !front_input_done(c))
 		return;
-	side_quiet(&c->c_front, 1);
 	conn_arm_timer(c, WATCH_MS, 0);
+	side_quiet(&c->c_front, 1);
 	c->c_watching = 1;
 }
 

@@ -5,8 +5,8 @@
 # connection with most of them failing (EBADF after close, ENOENT on a
 # reused fd number).  strace counts the daemon's syscalls over 200
 # requests, nginx close mode with the pool, then nginx's kept
-# connections (the multiplexing path).  (accept4 fails once per wake-up
-# by design: libevent accepts until EAGAIN.)
+# connections (the multiplexing path); and no brk/mmap per request.
+# (accept4 fails once per wake-up by design: libevent accepts until EAGAIN.)
 . "$HERE/pool.sh"
 start_fpm p1
 start_apps "{ name = \"pool\"; listen = \"unix:$T/fcn.sock\";
@@ -54,4 +54,13 @@ over "$(per keep writev)" 2.1 && fail "keep: $(per keep writev) writev"
 over "$(per keep epoll_ctl)" 0.1 && fail "keep: $(per keep epoll_ctl) epoll_ctl"
 over "$(failed keep epoll_ctl)" 0.05 &&
     fail "keep: $(failed keep epoll_ctl) failed epoll_ctl"
+# No memory-management syscall on the request path (glibc keeps what the
+# daemon frees: mallopt in main.c).  ASan's allocator maps its own.
+case "$BIN" in */san/*) ;; *)
+	for k in close keep; do
+		m=$(awk '$1 ~ /^(brk|mmap|munmap|madvise|mremap)$/ { t += $2 }
+		    END { printf "%.2f\n", t }' "$T/budget-$k")
+		over "$m" 0.05 && fail "$k: $m memory syscalls per request"
+	done ;;
+esac
 log_lacks 'error'
