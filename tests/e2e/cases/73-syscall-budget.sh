@@ -43,9 +43,12 @@ over() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 # 8 at a time on 4 php-fpm connections: half of them wait in the queue.
 budget close "http://127.0.0.1:$ORIGIN/ok.php" 8
 over "$(per close writev)" 2.1 && fail "close: $(per close writev) writev"
-over "$(per close epoll_ctl)" 0.3 &&
+# A request still at php-fpm after the 10 ms quiet window is watched
+# again (an ADD, then a DEL after close): room for a slow machine, far
+# under the 2.6 (1.0 failing) this budget was written against.
+over "$(per close epoll_ctl)" 0.5 &&
     fail "close: $(per close epoll_ctl) epoll_ctl"
-over "$(failed close epoll_ctl)" 0.05 &&
+over "$(failed close epoll_ctl)" 0.25 &&
     fail "close: $(failed close epoll_ctl) failed epoll_ctl"
 over "$(per close read)" 2.3 && fail "close: $(per close read) read"
 
