@@ -69,6 +69,7 @@ static void	timer_cb(evutil_socket_t, short, void *);
 static int	pp_process(struct conn *);
 static int	front_input_done(const struct conn *);
 static void	quiet_maybe(struct conn *);
+static int	watch_end(struct conn *);
 static void	linger_start(struct conn *);
 static void	linger_read(struct conn *);
 
@@ -122,6 +123,17 @@ last_bytes(struct conn *c)
 	side_read_on(&c->c_front, 0);
 }
 
+/* A quiet front (quiet_maybe) is watched again; 1 if it was quiet. */
+static int
+watch_end(struct conn *c)
+{
+	if (!c->c_watching)
+		return (0);
+	c->c_watching = 0;
+	side_quiet(&c->c_front, 0);
+	return (1);
+}
+
 /*
  * One timer per conn for the front: params_timeout_ms from the start of a
  * request (a one-shot, so a client trickling a byte a minute cannot hold
@@ -132,11 +144,7 @@ conn_arm_timer(struct conn *c, long ms, int idle)
 {
 	struct timeval	tv;
 
-	if (c->c_watching) {
-		/* Another use of the timer: the front is watched again. */
-		c->c_watching = 0;
-		side_quiet(&c->c_front, 0);
-	}
+	watch_end(c);	/* another use of the timer */
 	if (ms <= 0) {
 		evtimer_del(c->c_timer);
 		return;
@@ -155,15 +163,15 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	CONN_ENTER(c);
-	if (c->c_watching) {
-		c->c_watching = 0;
-		side_quiet(&c->c_front, 0);
-	} else if (c->c_state == CONN_LINGER)
-		conn_close(c, NULL);
-	else
-		conn_close(c, c->c_timer_idle ? "idle timeout" :
-		    c->c_state == CONN_PREAMBLE ? "no PROXY protocol header "
-		    "within 5 s" : "params timeout");
+	/* The end of a quiet only means: read the front again. */
+	if (!watch_end(c)) {
+		if (c->c_state == CONN_LINGER)
+			conn_close(c, NULL);
+		else
+			conn_close(c, c->c_timer_idle ? "idle timeout" :
+			    c->c_state == CONN_PREAMBLE ? "no PROXY protocol "
+			    "header within 5 s" : "params timeout");
+	}
 	CONN_LEAVE(c);
 }
 
