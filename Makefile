@@ -40,9 +40,8 @@ CONFIG_SRC	= config/config.c config/cfgfile.c config/cfgkey.c \
 		  config/cfgapp.c config/cfgcidr.c
 DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c \
 		  daemon/side.c daemon/upstream.c daemon/conn_fcgi.c \
-		  daemon/conn_mux.c \
 		  daemon/conn_scgi.c daemon/request.c daemon/explain.c \
-		  daemon/listener.c daemon/status.c
+		  daemon/listener.c daemon/status.c daemon/gen.c
 UNIT_SRC	= tests/unit/main.c tests/unit/util.c tests/unit/test_params.c \
 		  tests/unit/test_addr.c tests/unit/test_cidr.c \
 		  tests/unit/test_fwd.c tests/unit/test_normalize.c \

@@ -1,9 +1,9 @@
 /*
  * The front connection, protocol-blind (SPEC §5): accept, socket I/O and
- * back-pressure, timers, the PROXY protocol header, the daemon's own
- * answers, lingering close and close; and the other end of upstream.c's
- * callbacks.  What the bytes mean is the protocol's (conn_fcgi.c,
- * conn_scgi.c), what happens to a request's params is request.c's.
+ * back-pressure, its timers, the PROXY protocol header, lingering close
+ * and close; the owner of a set of requests, which reach it only through
+ * conn_req_ops.  What the bytes mean is the protocol's (conn_fcgi.c,
+ * conn_scgi.c), what happens to a request is request.c's.
  */
 #include <sys/socket.h>
 
@@ -19,10 +19,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "daemon/conn.h"
 #include "daemon/conn_int.h"
+#include "daemon/gen.h"
 #include "daemon/log.h"
-#include "daemon/server.h"
 #include "daemon/status.h"
 
 #define PP_TIMEOUT_MS	5000	/* SPEC §5.3 */
@@ -35,45 +34,86 @@
 #define LINGER_MS	2000
 #define LINGER_BYTES	(64 * 1024)
 /*
- * A front without keep-alive that sent its whole request has nothing more
- * to say until our answer: its socket is not watched (side_quiet) unless
- * php-fpm takes longer than this, when it is watched again so that a web
- * server giving up is noticed (SPEC §5.5: its php-fpm connection closed).
- * A fast request then costs no epoll_ctl at all: the read event added at
- * accept and removed in the same loop pass never reaches the kernel.  The
- * price: a web server that gives up within WATCH_MS is noticed only when
- * the answer is written (php-fpm has done the work by then anyway; it
- * stops a script only when its output fails).
+ * CONN_QUIET: a front without keep-alive that sent its whole request has
+ * nothing more to say until our answer, so its socket is not watched: a
+ * fast request then costs no epoll_ctl at all (the read event added at
+ * accept and removed in the same loop pass never reach the kernel).  If
+ * php-fpm takes longer than WATCH_MS the socket is watched again, so a
+ * web server giving up (a close or a half-close: its EOF) is seen within
+ * WATCH_MS and php-fpm's connection closed (SPEC §5.5).  The price of
+ * the economy is that window; e2e 73 counts the syscalls it saves.
  */
 #define WATCH_MS	10
+/* Freed connections kept with their buffers and timers. */
+#define CONN_CACHE	64
 
 static unsigned long	conn_ids;
+static struct conn	*conn_cache;
+static size_t		 conn_ncache;
 
-/*
- * Freed children of multiplexed connections, kept with their buffers and
- * timer for the next request: a child per request would otherwise cost
- * a 2 KiB calloc, three evbuffers and an event.  One thread, one base.
- */
-#define KID_CACHE	64
-static struct conn	*kid_cache[KID_CACHE];
-static size_t		 kid_ncache;
-
-static struct conn *kid_get(void);
-static int	kid_put(struct conn *);
-
-static void	answered(struct conn *);
-static void	last_bytes(struct conn *);
+static struct conn *conn_get(void);
+static void	conn_put(struct conn *);
+static void	conn_log(const struct conn *, int, const char *, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+static void	peer_format(struct conn *, const struct sockaddr *, int);
+static void	conn_close(struct conn *, const char *);
+static void	conn_free(struct conn *);
+static void	enter(struct conn *);
+static void	leave(struct conn *);
 static void	front_rcb(evutil_socket_t, short, void *);
 static void	front_wcb(evutil_socket_t, short, void *);
-static void	timer_cb(evutil_socket_t, short, void *);
+static void	front_eof(struct conn *, int);
+static void	input(struct conn *);
 static int	pp_process(struct conn *);
-static int	front_input_done(const struct conn *);
+static int	start(struct conn *);
+static void	settle(struct conn *);
+static void	settle_once(struct conn *);
+static int	flush_front(struct conn *);
+static void	resume_requests(struct conn *);
+static void	reading(struct conn *);
+static int	input_wanted(const struct conn *);
+static void	idle_timer(struct conn *);
 static void	quiet_maybe(struct conn *);
-static int	watch_end(struct conn *);
+static void	quiet_end(struct conn *);
 static void	linger_start(struct conn *);
 static void	linger_read(struct conn *);
+static struct event *timer(struct conn *, struct event **,
+		    event_callback_fn);
+static void	arm(struct event *, long);
+static void	pp_timer_cb(evutil_socket_t, short, void *);
+static void	idle_timer_cb(evutil_socket_t, short, void *);
+static void	watch_timer_cb(evutil_socket_t, short, void *);
+static void	linger_timer_cb(evutil_socket_t, short, void *);
+static void	req_output(void *, struct req *);
+static void	req_ended(void *, struct req *, enum req_end, struct upc *);
+static void	req_more(void *, struct req *);
+static void	req_close(void *, struct req *, const char *);
+static void	kept_unbound(void *);
+static void	kept_noop(void *, struct upc *);
+static void	kept_failed(void *, const char *, const char *);
 
-void
+/* How a request reaches its connection (SPEC §7). */
+static const struct req_owner_ops	conn_req_ops = {
+	.output = req_output,
+	.ended = req_ended,
+	.more = req_more,
+	.close = req_close,
+};
+
+/* How the pool reaches a connection holding php-fpm's (no pool). */
+static const struct up_client_ops	conn_kept_ops = {
+	.ready = kept_noop,
+	.input = kept_noop,
+	.drained = kept_noop,
+	.unbound = kept_unbound,
+	.failed = kept_failed,
+};
+
+/*
+ * One log line about c: "WHAT conn=N peer=P DETAIL" (nginx adds the
+ * client to every line it logs).  Nothing is formatted below the level.
+ */
+static void
 conn_log(const struct conn *c, int level, const char *what, const char *fmt,
     ...)
 {
@@ -85,119 +125,70 @@ conn_log(const struct conn *c, int level, const char *what, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	log_msg(level, c->c_app->a_name, "%s conn=%lu peer=%s%s%s%s", what,
-	    c->c_id, c->c_peer, conn_req_tag(c), detail[0] ? " " : "", detail);
+	log_msg(level, c->c_app->a_name, "%s conn=%lu peer=%s%s%s", what,
+	    c->c_id, c->c_peer, detail[0] ? " " : "", detail);
 }
 
-/* " req=N" for a request of a multiplexed connection, else "". */
-const char *
-conn_req_tag(const struct conn *c)
-{
-	static char	buf[16];
-
-	if (!c->c_kid)
-		return ("");
-	snprintf(buf, sizeof(buf), " req=%u", c->c_reqid);
-	return (buf);
-}
-
-/* Our last bytes are going out (unless the conn is already closing). */
-static void
-answered(struct conn *c)
-{
-	if (c->c_state < CONN_ANSWERED)
-		c->c_state = CONN_ANSWERED;
-}
-
-/*
- * The request ends here, not at php-fpm's END_REQUEST: its upstream
- * connection is closed (or it leaves the queue) and the front is read no
- * more; what is buffered for the front still goes out.
- */
-static void
-last_bytes(struct conn *c)
-{
-	conn_up_let_go(c);
-	up_cancel(c->c_pool, &c->c_wait);
-	answered(c);
-	side_read_on(&c->c_front, 0);
-}
-
-/* A quiet front (quiet_maybe) is watched again; 1 if it was quiet. */
-static int
-watch_end(struct conn *c)
-{
-	if (!c->c_watching)
-		return (0);
-	c->c_watching = 0;
-	side_quiet(&c->c_front, 0);
-	return (1);
-}
-
-/*
- * One timer per conn for the front: params_timeout_ms from the start of a
- * request (a one-shot, so a client trickling a byte a minute cannot hold
- * the connection, SPEC §3.2), or idle_timeout_ms of silence.
- */
-void
-conn_arm_timer(struct conn *c, long ms, int idle)
-{
-	struct timeval	tv;
-
-	watch_end(c);	/* another use of the timer */
-	if (ms <= 0) {
-		evtimer_del(c->c_timer);
-		return;
-	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	c->c_timer_idle = idle;
-	evtimer_add(c->c_timer, &tv);
-}
-
-static void
-timer_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)fd;
-	(void)ev;
-	CONN_ENTER(c);
-	/* The end of a quiet only means: read the front again. */
-	if (!watch_end(c)) {
-		if (c->c_state == CONN_LINGER)
-			conn_close(c, NULL);
-		else
-			conn_close(c, c->c_timer_idle ? "idle timeout" :
-			    c->c_state == CONN_PREAMBLE ? "no PROXY protocol "
-			    "header within 5 s" : "params timeout");
-	}
-	CONN_LEAVE(c);
-}
-
-void
-conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
-    int salen)
+/* A connection from the free list, its buffers and timers kept. */
+static struct conn *
+conn_get(void)
 {
 	struct conn	*c;
-	char		 a[ADDR_STRLEN];
+	struct side	 f;
+	struct event	*t[4];
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_error(l->l_app->a_name, "accept: out of memory");
-		evutil_closesocket(fd);
+	if ((c = conn_cache) == NULL)
+		return (calloc(1, sizeof(*c)));
+	conn_cache = c->c_cnext;
+	conn_ncache--;
+	f = c->c_front;
+	t[0] = c->c_pp_timer;
+	t[1] = c->c_idle_timer;
+	t[2] = c->c_watch_timer;
+	t[3] = c->c_linger_timer;
+	memset(c, 0, sizeof(*c));
+	c->c_front.s_in = f.s_in;
+	c->c_front.s_out = f.s_out;
+	c->c_pp_timer = t[0];
+	c->c_idle_timer = t[1];
+	c->c_watch_timer = t[2];
+	c->c_linger_timer = t[3];
+	return (c);
+}
+
+static void
+conn_put(struct conn *c)
+{
+	struct event	*t[4];
+	size_t		 i;
+
+	t[0] = c->c_pp_timer;
+	t[1] = c->c_idle_timer;
+	t[2] = c->c_watch_timer;
+	t[3] = c->c_linger_timer;
+	for (i = 0; i < 4; i++)
+		if (t[i] != NULL)
+			evtimer_del(t[i]);
+	if (conn_ncache < CONN_CACHE && c->c_front.s_in != NULL &&
+	    c->c_front.s_out != NULL) {
+		side_close(&c->c_front);
+		c->c_cnext = conn_cache;
+		conn_cache = c;
+		conn_ncache++;
 		return;
 	}
-	c->c_l = l;
-	c->c_app = l->l_app;
-	c->c_gen = l->l_gen;
-	srv_gen_ref(c->c_gen);
-	c->c_id = ++conn_ids;
-	c->c_front.s_fd = -1;
-	c->c_pool = l->l_pool;
-	up_pool_ref(c->c_pool);
-	c->c_stats = l->l_stats;
-	c->c_stats->sa_accepted++;
-	c->c_wait.w_conn = c;
+	side_free(&c->c_front);
+	for (i = 0; i < 4; i++)
+		if (t[i] != NULL)
+			event_free(t[i]);
+	free(c);
+}
+
+static void
+peer_format(struct conn *c, const struct sockaddr *sa, int salen)
+{
+	char	a[ADDR_STRLEN];
+
 	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct
 	    sockaddr_in)) {
 		const struct sockaddr_in *s4 = (const void *)sa;
@@ -214,128 +205,110 @@ conn_accept(struct listener *l, evutil_socket_t fd, const struct sockaddr *sa,
 	} else {
 		snprintf(c->c_peer, sizeof(c->c_peer), "unix");
 	}
-	l->l_nconns++;
-	l->l_srv->s_nconns++;
-	if ((c->c_next = l->l_srv->s_conns) != NULL)
+}
+
+void
+conn_accept(const struct conn_setup *cs, evutil_socket_t fd,
+    const struct sockaddr *sa, int salen)
+{
+	struct conn	*c;
+
+	if ((c = conn_get()) == NULL) {
+		log_error(cs->cs_app->a_name, "accept: out of memory");
+		evutil_closesocket(fd);
+		cs->cs_closed(cs->cs_arg);
+		return;
+	}
+	c->c_setup = *cs;
+	c->c_app = cs->cs_app;
+	gen_ref(cs->cs_gen);
+	up_pool_ref(cs->cs_pool);
+	c->c_id = ++conn_ids;
+	c->c_front.s_fd = -1;
+	cs->cs_stats->sa_accepted++;
+	peer_format(c, sa, salen);
+	if ((c->c_next = *cs->cs_list) != NULL)
 		c->c_next->c_prevp = &c->c_next;
-	c->c_prevp = &l->l_srv->s_conns;
-	l->l_srv->s_conns = c;
-	fcgi_dec_init(&c->c_fdec, FCGI_SIDE_WEBSERVER);
-	c->c_timer = evtimer_new(l->l_srv->s_base, timer_cb, c);
-	c->c_wait.w_carry = evbuffer_new();
-	if (side_init(l->l_srv->s_base, &c->c_front, fd, front_rcb, front_wcb,
-	    c) < 0 || c->c_timer == NULL || c->c_wait.w_carry == NULL) {
+	c->c_prevp = cs->cs_list;
+	*cs->cs_list = c;
+	/* A protocol is chosen once (STYLE S21). */
+	c->c_proto = c->c_app->a_proto == CFG_PROTO_SCGI ? &conn_proto_scgi :
+	    &conn_proto_fcgi;
+	c->c_ctx = (struct req_ctx){ .x_base = cs->cs_base, .x_app = c->c_app,
+	    .x_pool = cs->cs_pool, .x_stats = cs->cs_stats,
+	    .x_untrusted = cs->cs_untrusted, .x_active = cs->cs_active,
+	    .x_id = c->c_id, .x_peer = c->c_peer, .x_ops = &conn_req_ops,
+	    .x_owner = c };
+	if (side_init(cs->cs_base, &c->c_front, fd, front_rcb, front_wcb,
+	    c) < 0) {
 		if (c->c_front.s_fd < 0)
 			close(fd);
 		conn_close(c, "out of memory");
 		return;
 	}
-	/*
-	 * A protocol is chosen once (STYLE S21); a FastCGI front with the
-	 * pool multiplexes (SPEC §5.4).
-	 */
-	if (c->c_app->a_proto == CFG_PROTO_SCGI)
-		c->c_proto = &conn_proto_scgi;
-	else
-		c->c_proto = &conn_proto_fcgi;
-	/* Decided at the first BEGIN_REQUEST (mux_maybe()). */
-	c->c_muxable = c->c_proto == &conn_proto_fcgi &&
-	    up_pool_capacity(c->c_pool) > 0;
-	c->c_state = c->c_app->a_proxy_protocol ? CONN_PREAMBLE :
-	    CONN_ACTIVE;
-	conn_arm_timer(c, c->c_state == CONN_PREAMBLE ? PP_TIMEOUT_MS :
-	    c->c_app->a_params_timeout_ms, 0);
+	c->c_ctx.x_out = c->c_front.s_out;
 	conn_log(c, LOG_LVL_DEBUG, "accept", "proto=%s", c->c_proto->cp_name);
+	enter(c);
+	if (c->c_app->a_proxy_protocol) {
+		c->c_state = CONN_PREAMBLE;
+		if (timer(c, &c->c_pp_timer, pp_timer_cb) != NULL)
+			arm(c->c_pp_timer, PP_TIMEOUT_MS);
+	} else {
+		start(c);
+	}
 	/*
 	 * A web server sends its request right after connecting: read it
 	 * now rather than after a loop pass (one epoll_wait less, and with
 	 * the quiet front no epoll_ctl at all).  EAGAIN: the event reads.
 	 */
-	front_rcb(fd, 0, c);
+	if (c->c_state < CONN_FLUSH)
+		front_rcb(fd, 0, c);
+	leave(c);
 }
 
-/*
- * A callback on c ends: free it if it closed.  A child busy outside its
- * parent's callbacks (php-fpm answered, a timer) wakes the parent, which
- * writes its answer and reads on; inside them the parent settles anyway.
- */
-void
-conn_leave(struct conn *c)
+/* The connection is open for requests.  -1 when it closed. */
+static int
+start(struct conn *c)
 {
-	if (--c->c_depth > 0)
-		return;
-	if (c->c_state == CONN_CLOSING)
-		conn_free(c);
-	else if (c->c_parent != NULL && c->c_parent->c_depth == 0)
-		mux_kick(c->c_parent);
-}
+	const char	*why = NULL;
 
-struct conn *
-conn_kid_new(struct conn *p, unsigned id)
-{
-	struct conn	*k;
-
-	if ((k = kid_get()) == NULL)
-		return (NULL);
-	k->c_parent = p;
-	k->c_kid = 1;
-	k->c_upflush = 0;
-	k->c_reqid = id;
-	k->c_l = p->c_l;
-	k->c_app = p->c_app;
-	k->c_gen = p->c_gen;
-	srv_gen_ref(k->c_gen);
-	k->c_id = p->c_id;
-	k->c_pool = p->c_pool;
-	up_pool_ref(k->c_pool);
-	k->c_stats = p->c_stats;
-	k->c_wait.w_conn = k;
-	k->c_proto = &conn_proto_fcgi;
-	k->c_state = CONN_ACTIVE;
-	if ((k->c_pp_have = p->c_pp_have) != 0)
-		k->c_pp = p->c_pp;
-	memcpy(k->c_peer, p->c_peer, sizeof(k->c_peer));	/* + req= */
-	fcgi_dec_init(&k->c_fdec, FCGI_SIDE_WEBSERVER);
-	if ((k->c_next = p->c_kids) != NULL)
-		k->c_next->c_prevp = &k->c_next;
-	k->c_prevp = &p->c_kids;
-	p->c_kids = k;
-	p->c_nkids++;
-	if (k->c_timer == NULL)
-		k->c_timer = evtimer_new(p->c_l->l_srv->s_base, timer_cb, k);
-	if (k->c_wait.w_carry == NULL)
-		k->c_wait.w_carry = evbuffer_new();
-	if (side_init_virtual(&k->c_front) < 0 || k->c_timer == NULL ||
-	    k->c_wait.w_carry == NULL) {
-		k->c_complete = 1;	/* the parent is closed by its caller */
-		conn_close(k, "out of memory");
-		return (NULL);
+	c->c_state = CONN_OPEN;
+	if (c->c_proto->cp_start(c, &why) < 0) {
+		conn_close(c, why);
+		return (-1);
 	}
-	conn_arm_timer(k, k->c_app->a_params_timeout_ms, 0);
-	return (k);
+	idle_timer(c);
+	return (0);
 }
 
-size_t
-conn_front_pending(const struct conn *c)
+static void
+enter(struct conn *c)
 {
-	size_t	n = evbuffer_get_length(c->c_front.s_out);
+	c->c_depth++;
+}
 
-	if (c->c_parent != NULL)
-		n += evbuffer_get_length(c->c_parent->c_front.s_out);
-	return (n);
+/* A callback on c ends: free it if it closed. */
+static void
+leave(struct conn *c)
+{
+	if (--c->c_depth == 0 && c->c_state == CONN_CLOSING)
+		conn_free(c);
 }
 
 /*
  * Close the conn: logged now, freed now when no callback runs on it,
- * else when the outermost one leaves (CONN_LEAVE).
+ * else when the outermost one leaves.
  */
-void
+static void
 conn_close(struct conn *c, const char *reason)
 {
 	if (c->c_state == CONN_CLOSING)
 		return;
 	c->c_state = CONN_CLOSING;
-	if (reason != NULL)
+	if (reason != NULL && c->c_closereq != 0)
+		conn_log(c, LOG_LVL_INFO, "close", "req=%u requests=%lu "
+		    "reason=\"%s\"", c->c_closereq, c->c_requests, reason);
+	else if (reason != NULL)
 		conn_log(c, LOG_LVL_INFO, "close", "requests=%lu reason=\"%s\"",
 		    c->c_requests, reason);
 	else
@@ -346,237 +319,102 @@ conn_close(struct conn *c, const char *reason)
 }
 
 /*
- * SPEC §5.5: a front gone mid-request closes its upstream at once (once
- * seen: a quiet front is read again after WATCH_MS).
+ * SPEC §5.5: a front gone mid-request has its requests aborted (php-fpm's
+ * connection closed, or drained back into the pool).
  */
-void
+static void
 conn_free(struct conn *c)
 {
-	struct listener	*l = c->c_l;
-	struct conn	*k;
+	struct conn_setup	cs = c->c_setup;
+	size_t			i;
 
-	/* Children first: the parent's buffers are theirs to write to. */
-	while ((k = c->c_kids) != NULL) {
-		if ((c->c_kids = k->c_next) != NULL)
-			c->c_kids->c_prevp = &c->c_kids;
-		k->c_next = NULL;
-		k->c_prevp = &k->c_next;
-		k->c_parent = NULL;
-		conn_close(k, NULL);
-	}
-	if (c->c_kick != NULL)
-		event_free(c->c_kick);
-	if (c->c_parent != NULL)
-		mux_kid_gone(c);
-	conn_up_let_go(c);
-	if (c->c_kid) {
-		/* A child's carry buffer stays with it (kid_put). */
-		struct evbuffer *w = c->c_wait.w_carry;
-
-		c->c_wait.w_carry = NULL;
-		up_cancel(c->c_pool, &c->c_wait);
-		c->c_wait.w_carry = w;
-	} else {
-		up_cancel(c->c_pool, &c->c_wait);
-	}
-	up_pool_unref(c->c_pool);
-	req_arena_put(c->c_params);
+	for (i = 0; i < FCGI_REQS_MAX; i++)
+		if (c->c_reqs[i] != NULL) {
+			req_abort(c->c_reqs[i]);
+			c->c_reqs[i] = NULL;
+		}
+	if (c->c_mgmt != NULL)
+		req_free(c->c_mgmt);
+	if (c->c_kept != NULL)
+		up_drop(c->c_kept);
 	free(c->c_sbuf);
-	srv_gen_unref(c->c_gen);
 	if ((*c->c_prevp = c->c_next) != NULL)
 		c->c_next->c_prevp = c->c_prevp;
-	if (c->c_kid) {
-		/* Never counted as a connection. */
-		if (kid_put(c))
-			return;
-		if (c->c_wait.w_carry != NULL)
-			evbuffer_free(c->c_wait.w_carry);
-		side_free(&c->c_front);
-		if (c->c_timer != NULL)
-			event_free(c->c_timer);
-		free(c);
-		return;
-	}
-	side_free(&c->c_front);
-	if (c->c_timer != NULL)
-		event_free(c->c_timer);
-	free(c);
-	srv_conn_closed(l);
-}
-
-static struct conn *
-kid_get(void)
-{
-	struct conn	*k;
-	struct side	 f;
-	struct event	*t;
-	struct evbuffer	*w;
-
-	if (kid_ncache == 0)
-		return (calloc(1, sizeof(struct conn)));
-	k = kid_cache[--kid_ncache];
-	f = k->c_front;
-	t = k->c_timer;
-	w = k->c_wait.w_carry;
-	memset(k, 0, sizeof(*k));
-	k->c_front = f;
-	k->c_front.s_reading = 1;
-	k->c_timer = t;
-	k->c_wait.w_carry = w;
-	return (k);
-}
-
-/* A child that ended: kept for the next one if there is room (1). */
-static int
-kid_put(struct conn *k)
-{
-	if (kid_ncache == KID_CACHE || k->c_timer == NULL ||
-	    k->c_wait.w_carry == NULL || k->c_front.s_in == NULL ||
-	    k->c_front.s_out == NULL)
-		return (0);
-	evtimer_del(k->c_timer);
-	evbuffer_drain(k->c_front.s_in, evbuffer_get_length(k->c_front.s_in));
-	evbuffer_drain(k->c_front.s_out,
-	    evbuffer_get_length(k->c_front.s_out));
-	evbuffer_drain(k->c_wait.w_carry,
-	    evbuffer_get_length(k->c_wait.w_carry));
-	kid_cache[kid_ncache++] = k;
-	return (1);
+	up_pool_unref(cs.cs_pool);
+	gen_unref(cs.cs_gen);
+	conn_put(c);
+	cs.cs_closed(cs.cs_arg);
 }
 
 void
-conn_close_all(struct server *s)
+conn_close_all(struct conn **list)
 {
-	while (s->s_conns != NULL)
-		conn_close(s->s_conns, "shutting down");
+	while (*list != NULL)
+		conn_close(*list, "shutting down");
 }
 
-/* SPEC §6.1: requests by outcome; status and ping ones apart. */
+/* A timer of c, created at its first use (most connections need few). */
+static struct event *
+timer(struct conn *c, struct event **ev, event_callback_fn cb)
+{
+	if (*ev == NULL)
+		*ev = evtimer_new(c->c_setup.cs_base, cb, c);
+	if (*ev == NULL)
+		conn_close(c, "out of memory");
+	return (*ev);
+}
+
 static void
-count_answer(struct conn *c, const char *status)
+arm(struct event *ev, long ms)
 {
-	struct status_app	*st = c->c_stats;
+	struct timeval	tv;
 
-	if (c->c_special) {
-		if (strncmp(status, "403", 3) == 0)
-			st->sa_status_403++;
-		return;
-	}
-	/* Refused before its params were complete (431): still a request. */
-	if (!c->c_counted) {
-		c->c_counted = 1;
-		st->sa_requests++;
-	}
-	switch (atoi(status)) {
-	case 400:
-		st->sa_400++;
-		break;
-	case 403:
-		st->sa_403++;
-		break;
-	case 431:
-		st->sa_431++;
-		break;
-	case 502:
-		st->sa_502++;
-		break;
-	case 503:
-		st->sa_503++;
-		break;
-	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
 }
 
-/*
- * The daemon answers by itself (400, 403, 431, 502, 503) in the front's
- * protocol, then closes once written.  Returns -1: the caller stops.
- */
-int
-conn_answer(struct conn *c, const char *status, const char *why)
+static void
+pp_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	char	msg[256];
-	int	len;
+	struct conn	*c = arg;
 
-	/* SPEC §5.5: a full queue says when to come back. */
-	len = snprintf(msg, sizeof(msg), "Status: %s\r\n%sContent-Type: "
-	    "text/plain\r\n\r\n%s\n", status, strncmp(status, "503", 3) ==
-	    0 ? "Retry-After: 1\r\n" : "", status);
-	return (conn_respond(c, msg, (size_t)len, status, why));
+	(void)fd;
+	(void)ev;
+	conn_close(c, "no PROXY protocol header within 5 s");
 }
 
-int
-conn_respond(struct conn *c, const char *cgi, size_t len, const char *status,
-    const char *why)
+/* No request in flight for too long (SPEC §3.2). */
+static void
+idle_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	count_answer(c, status);
-	if (why != NULL)
-		conn_log(c, LOG_LVL_INFO, "answer", "status=\"%s\" "
-		    "reason=\"%s\"", status, why);
-	else
-		conn_log(c, LOG_LVL_DEBUG, "answer", "status=\"%s\"", status);
-	last_bytes(c);
-	evtimer_del(c->c_timer);
-	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
-	c->c_proto->cp_reply(c, cgi, len);
-	c->c_complete = 1;
-	conn_flush_front(c);
-	return (-1);
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	conn_close(c, c->c_requests == 0 ? "params timeout" : "idle timeout");
 }
 
-/* Write to the front; close when an answered conn is fully flushed. */
-int
-conn_flush_front(struct conn *c)
+/* The quiet ends: the socket is watched again (see WATCH_MS). */
+static void
+watch_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	if (c->c_state == CONN_CLOSING)
-		return (-1);
-	/* A child's bytes are written by its parent (conn_mux.c). */
-	if (side_flush(&c->c_front) < 0) {
-		conn_close(c, "front write error");
-		return (-1);
-	}
-	if (c->c_state >= CONN_ANSWERED &&
-	    evbuffer_get_length(c->c_front.s_out) == 0) {
-		if (front_input_done(c) || c->c_kid)
-			conn_close(c, NULL);
-		else
-			linger_start(c);
-		return (-1);
-	}
-	/* Backpressure: resume php-fpm once nginx has caught up. */
-	if (c->c_upc != NULL && !c->c_upc->u_side.s_reading &&
-	    conn_front_pending(c) <= WM_LOW) {
-		side_read_on(&c->c_upc->u_side, 1);
-		if (evbuffer_get_length(c->c_upc->u_side.s_in) > 0)
-			return (conn_up_process(c));
-	}
-	return (0);
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	enter(c);
+	if (c->c_state == CONN_QUIET)
+		quiet_end(c);
+	leave(c);
 }
 
-/* Write to php-fpm; resume the front below the low watermark. */
-int
-conn_flush_up(struct conn *c)
+static void
+linger_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	if (c->c_upc == NULL)
-		return (0);
-	if (c->c_parent != NULL && c->c_parent->c_decoding) {
-		/*
-		 * The rest of the request may be in the same read: one
-		 * write to php-fpm for all of it (conn_mux.c).
-		 */
-		c->c_upflush = 1;
-		return (0);
-	}
-	if (up_flush(c->c_upc) < 0)
-		return (-1);	/* retried or failed: we were told */
-	if (c->c_state == CONN_CLOSING || c->c_upc == NULL)
-		return (-1);
-	if (!c->c_front.s_reading && c->c_state < CONN_ANSWERED && !c->c_held &&
-	    !c->c_wait.w_queued &&
-	    evbuffer_get_length(c->c_upc->u_side.s_out) <= WM_LOW) {
-		side_read_on(&c->c_front, 1);
-		if (evbuffer_get_length(c->c_front.s_in) > 0)
-			return (conn_feed(c));
-	}
-	return (0);
+	(void)fd;
+	(void)ev;
+	conn_close(arg, NULL);
 }
 
 static void
@@ -586,37 +424,39 @@ front_rcb(evutil_socket_t fd, short ev, void *arg)
 	int		 n;
 
 	(void)fd;
-	CONN_ENTER(c);
+	enter(c);
 	if (c->c_state == CONN_LINGER) {
 		linger_read(c);
-		CONN_LEAVE(c);
+		leave(c);
 		return;
 	}
 	/* ev 0: conn_accept's read, before any event. */
 	n = ev == 0 ? side_fill_first(&c->c_front) : side_fill(&c->c_front);
-	if (n == -2) {
-		CONN_LEAVE(c);
+	if (n <= 0 && n != -2)
+		front_eof(c, n);
+	else if (n > 0)
+		input(c);
+	leave(c);
+}
+
+/*
+ * The web server closed (or half-closed) its side, or its socket failed.
+ * Between requests that is a clean close; with a request in flight it
+ * gave up, as nginx and HAProxy take a client's FIN (SPEC §5.5: only
+ * closing stops php-fpm's work).
+ */
+static void
+front_eof(struct conn *c, int n)
+{
+	if (n == 0 && c->c_nreqs == 0 && c->c_mgmt == NULL &&
+	    c->c_proto->cp_idle(c) && evbuffer_get_length(c->c_front.s_in) ==
+	    0) {
+		conn_close(c, NULL);
 		return;
 	}
-	if (n <= 0) {
-		if (n == 0 && c->c_proto->cp_idle(c) && evbuffer_get_length(
-		    c->c_front.s_in) == 0)
-			conn_close(c, NULL);	/* a clean close */
-		else {
-			/* SPEC §5.4: only closing stops php-fpm's work. */
-			c->c_stats->sa_front_closed++;
-			conn_close(c, n == 0 ? "front closed mid-request" :
-			    "front connection error");
-		}
-		CONN_LEAVE(c);
-		return;
-	}
-	if (c->c_timer_idle && evtimer_pending(c->c_timer, NULL))
-		conn_arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
-	conn_feed(c);
-	if (c->c_proto->cp_settle != NULL)
-		c->c_proto->cp_settle(c);
-	CONN_LEAVE(c);
+	c->c_setup.cs_stats->sa_front_closed++;
+	conn_close(c, n == 0 ? "front closed mid-request" :
+	    "front connection error");
 }
 
 static void
@@ -626,234 +466,202 @@ front_wcb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	CONN_ENTER(c);
-	if (conn_flush_front(c) == 0 && c->c_proto->cp_settle != NULL)
-		c->c_proto->cp_settle(c);
-	CONN_LEAVE(c);
+	enter(c);
+	settle(c);
+	leave(c);
 }
 
-/* Decode what the front sent; -1 when the conn was closed or answered. */
-int
-conn_feed(struct conn *c)
+/* Decode what the front sent (the PROXY header, then the protocol's). */
+static void
+input(struct conn *c)
 {
-	if (c->c_state == CONN_PREAMBLE && pp_process(c) < 0)
-		return (-1);
-	if (c->c_state == CONN_PREAMBLE)
-		return (0);
-	if (c->c_proto->cp_input(c) < 0)
-		return (-1);
-	quiet_maybe(c);
-	return (0);
+	const char	*why = NULL;
+	int		 rc;
+	size_t		 i;
+
+	if (c->c_state == CONN_PREAMBLE && (pp_process(c) < 0 ||
+	    c->c_state == CONN_PREAMBLE))
+		return;
+	c->c_decoding = 1;
+	rc = c->c_proto->cp_input(c, &why);
+	c->c_decoding = 0;
+	if (c->c_state == CONN_CLOSING)
+		return;
+	if (rc < 0) {
+		conn_close(c, why);
+		return;
+	}
+	/* What this read gave each request goes to php-fpm in one write. */
+	for (i = 0; i < FCGI_REQS_MAX && c->c_state < CONN_CLOSING; i++)
+		if (c->c_reqs[i] != NULL)
+			req_flush(c->c_reqs[i]);
+	if (c->c_mgmt != NULL && c->c_state < CONN_CLOSING)
+		req_flush(c->c_mgmt);
+	settle(c);
 }
 
 /*
- * One request per connection and all of it read: nothing more comes
- * before our answer (see WATCH_MS).  Keep-alive and multiplexed fronts
- * are always watched: their next request may come at any time.
+ * After anything happened on c: its answers written, paused requests
+ * resumed, its reading and timers set from its state.  Not re-entered:
+ * a nested call makes the outer one go round once more.
+ */
+static void
+settle(struct conn *c)
+{
+	if (c->c_settling) {
+		c->c_again = 1;
+		return;
+	}
+	c->c_settling = 1;
+	do {
+		c->c_again = 0;
+		settle_once(c);
+	} while (c->c_again && c->c_state < CONN_CLOSING);
+	c->c_settling = 0;
+}
+
+static void
+settle_once(struct conn *c)
+{
+	if (flush_front(c) < 0 || c->c_state >= CONN_FLUSH)
+		return;
+	resume_requests(c);
+	if (c->c_state >= CONN_FLUSH)
+		return;
+	if (c->c_nreqs == 0 && c->c_mgmt == NULL && c->c_closeafter) {
+		/* The last request of a connection the web server ends. */
+		c->c_state = CONN_FLUSH;
+		c->c_again = 1;
+		return;
+	}
+	idle_timer(c);
+	reading(c);
+	quiet_maybe(c);
+}
+
+/*
+ * Write to the front; once the last bytes of a flushing connection are
+ * out, close it, or linger when the front may still be writing.  -1 when
+ * the connection closed or lingers.
+ */
+static int
+flush_front(struct conn *c)
+{
+	if (c->c_state >= CONN_LINGER)
+		return (-1);
+	if (side_flush(&c->c_front) < 0) {
+		conn_close(c, "front write error");
+		return (-1);
+	}
+	if (c->c_state != CONN_FLUSH ||
+	    evbuffer_get_length(c->c_front.s_out) > 0)
+		return (0);
+	if (c->c_state == CONN_FLUSH && c->c_proto->cp_input_done(c) &&
+	    !c->c_cut && evbuffer_get_length(c->c_front.s_in) == 0)
+		conn_close(c, NULL);
+	else
+		linger_start(c);
+	return (-1);
+}
+
+/* Requests that stopped reading php-fpm (the front was full) go on. */
+static void
+resume_requests(struct conn *c)
+{
+	size_t	i;
+
+	if (evbuffer_get_length(c->c_front.s_out) > WM_LOW)
+		return;
+	for (i = 0; i < FCGI_REQS_MAX && c->c_state < CONN_FLUSH; i++)
+		if (c->c_reqs[i] != NULL && c->c_reqs[i]->r_paused)
+			req_resume(c->c_reqs[i]);
+}
+
+/*
+ * Read the front when it may send something a request can take: not
+ * while a BEGIN_REQUEST is held or a request's php-fpm is slower than
+ * the web server (back-pressure).  What is buffered already is decoded.
+ */
+static void
+reading(struct conn *c)
+{
+	int	want = input_wanted(c);
+
+	if (c->c_state == CONN_QUIET && !want)
+		quiet_end(c);
+	side_read_on(&c->c_front, want);
+	if (want && !c->c_decoding && (c->c_kick ||
+	    evbuffer_get_length(c->c_front.s_in) > 0))
+		input(c);
+}
+
+static int
+input_wanted(const struct conn *c)
+{
+	size_t	i;
+
+	if (c->c_held || (c->c_mgmt != NULL && c->c_mgmt->r_input_done))
+		return (0);
+	for (i = 0; i < FCGI_REQS_MAX; i++)
+		if (c->c_reqs[i] != NULL && req_full(c->c_reqs[i]))
+			return (0);
+	return (1);
+}
+
+/* Armed exactly while no request is in flight. */
+static void
+idle_timer(struct conn *c)
+{
+	if (c->c_nreqs > 0 || c->c_mgmt != NULL) {
+		if (c->c_idle_timer != NULL)
+			evtimer_del(c->c_idle_timer);
+		return;
+	}
+	if (timer(c, &c->c_idle_timer, idle_timer_cb) == NULL ||
+	    evtimer_pending(c->c_idle_timer, NULL))
+		return;
+	arm(c->c_idle_timer, c->c_requests == 0 ?
+	    c->c_app->a_params_timeout_ms : c->c_app->a_idle_timeout_ms);
+}
+
+/*
+ * One request on a connection the web server does not keep, all of it
+ * read: nothing more comes before our answer (see WATCH_MS).  Kept and
+ * multiplexed connections are always watched: their next request may
+ * come at any time.
  */
 static void
 quiet_maybe(struct conn *c)
 {
-	if (c->c_kid || c->c_keep || c->c_state != CONN_ACTIVE ||
-	    c->c_front.s_quiet || c->c_proto == &conn_proto_fcgi_mux ||
-	    !front_input_done(c))
+	struct req	*r = c->c_reqs[0];
+
+	if (c->c_state != CONN_OPEN || c->c_nreqs != 1 || r == NULL ||
+	    r->r_keep || c->c_ctx.x_mux || !r->r_input_done ||
+	    r->r_state == REQ_DONE || !c->c_proto->cp_input_done(c) ||
+	    evbuffer_get_length(c->c_front.s_in) > 0)
 		return;
-	conn_arm_timer(c, WATCH_MS, 0);
+	if (timer(c, &c->c_watch_timer, watch_timer_cb) == NULL)
+		return;
+	c->c_state = CONN_QUIET;
 	side_quiet(&c->c_front, 1);
-	c->c_watching = 1;
+	arm(c->c_watch_timer, WATCH_MS);
 }
 
-/* Give the upstream connection back, mid-request: it is closed. */
-void
-conn_up_let_go(struct conn *c)
+static void
+quiet_end(struct conn *c)
 {
-	if (c->c_upc != NULL) {
-		up_drop(c->c_upc);
-		c->c_upc = NULL;
-	}
+	c->c_state = CONN_OPEN;
+	evtimer_del(c->c_watch_timer);
+	side_quiet(&c->c_front, 0);
 }
 
-/* END_REQUEST came: the connection goes back, or stays with us. */
-void
-conn_up_done(struct conn *c)
-{
-	struct upc	*u = c->c_upc;
-
-	if (up_pool_capacity(c->c_pool) > 0) {
-		c->c_upc = NULL;
-		up_release(u);
-	} else if (c->c_keep) {
-		/* No pool: php-fpm keeps it because the web server does. */
-		up_request_done(u);
-	} else {
-		c->c_upc = NULL;
-		up_drop(u);
-	}
-}
-
-void
-conn_up_ready(struct conn *c, struct upc *u)
-{
-	CONN_ENTER(c);
-	c->c_upc = u;
-	if (c->c_state == CONN_ACTIVE && !c->c_held)
-		side_read_on(&c->c_front, 1);
-	/*
-	 * The rest of a queued request (its empty STDIN, say) is decoded
-	 * first: the protocol then writes it with the params, once.
-	 */
-	if (evbuffer_get_length(c->c_front.s_in) > 0 && c->c_front.s_reading)
-		conn_feed(c);
-	else
-		conn_flush_up(c);
-	CONN_LEAVE(c);
-}
-
-void
-conn_up_unbound(struct conn *c)
-{
-	c->c_upc = NULL;
-	side_read_on(&c->c_front, 0);
-	/* Between requests (no pool, php-fpm closed): read on. */
-	if (c->c_proto->cp_idle(c) && c->c_state == CONN_ACTIVE &&
-	    !c->c_held)
-		side_read_on(&c->c_front, 1);
-}
-
-void
-conn_up_input(struct conn *c, struct upc *u)
-{
-	(void)u;
-	CONN_ENTER(c);
-	conn_up_process(c);
-	CONN_LEAVE(c);
-}
-
-void
-conn_up_drained(struct conn *c, struct upc *u)
-{
-	(void)u;
-	CONN_ENTER(c);
-	conn_flush_up(c);
-	CONN_LEAVE(c);
-}
-
-/*
- * The upstream side failed.  With a status and nothing relayed yet, the
- * daemon answers it; otherwise what came is relayed, then the front is
- * closed (SPEC §5.5).
- */
-void
-conn_up_failed(struct conn *c, const char *status, const char *why)
-{
-	CONN_ENTER(c);
-	if (status != NULL && !c->c_relayed) {
-		conn_answer(c, status, why);
-	} else {
-		conn_log(c, LOG_LVL_INFO, why, "%s", "");
-		last_bytes(c);	/* relay what came, then close */
-		conn_flush_front(c);
-	}
-	CONN_LEAVE(c);
-}
-
-/*
- * php-fpm's answer: relayed unchanged to a FastCGI front, decoded for an
- * SCGI one (cp_content); END_REQUEST ends the request.  -1 when the
- * conn was closed.
- */
-int
-conn_up_process(struct conn *c)
-{
-	struct evbuffer_iovec	 v;
-	struct fcgi_item	 it;
-	enum fcgi_status	 st;
-	size_t			 off, used;
-	int			 ended = 0;
-	struct upc		*u = c->c_upc;
-
-	while (!ended && u != NULL && u->u_side.s_reading &&
-	    evbuffer_peek(u->u_side.s_in, -1, NULL, &v, 1) > 0 &&
-	    v.iov_len > 0) {
-		for (off = 0;;) {
-			st = fcgi_dec_next(&u->u_dec, (uint8_t *)v.iov_base +
-			    off, v.iov_len - off, &used, &it);
-			off += used;
-			if (st == FCGI_DEC_MORE)
-				break;
-			if (st != FCGI_DEC_OK) {
-				conn_log(c, LOG_LVL_WARN, "upstream sent bad "
-				    "FastCGI", "error=\"%s\"",
-				    fcgi_strerror(st));
-				conn_close(c, "bad FastCGI from upstream");
-				return (-1);
-			}
-			if (!c->c_proto->cp_raw &&
-			    it.i_kind == FCGI_ITEM_CONTENT)
-				c->c_proto->cp_content(c, &it);
-			if (it.i_kind == FCGI_ITEM_END &&
-			    it.i_rec.r_type == FCGI_END_REQUEST) {
-				ended = 1;
-				break;
-			}
-		}
-		if (!c->c_proto->cp_raw)
-			evbuffer_drain(u->u_side.s_in, off);
-		else	/* byte for byte, without a copy */
-			evbuffer_remove_buffer(u->u_side.s_in,
-			    c->c_front.s_out, off);
-		c->c_relayed = 1;
-		/* Backpressure: nginx reads slower than php-fpm writes. */
-		if (conn_front_pending(c) > WM_HIGH)
-			side_read_on(&u->u_side, 0);
-	}
-	if (ended) {
-		c->c_complete = 1;
-		c->c_stats->sa_relayed++;
-		fcgi_dec_init(&u->u_dec, FCGI_SIDE_APP);
-		conn_up_done(c);
-		if (!c->c_keep) {
-			/* The web server did not ask to keep its side. */
-			answered(c);
-			side_read_on(&c->c_front, 0);
-		} else {
-			fcgi_dec_request_done(&c->c_fdec);
-			conn_arm_timer(c, c->c_app->a_idle_timeout_ms, 1);
-		}
-	}
-	if (conn_flush_front(c) < 0)
-		return (-1);
-	if (ended && c->c_keep && (evbuffer_get_length(c->c_front.s_in) > 0 ||
-	    c->c_held)) {
-		/* nginx may have sent the next request already. */
-		side_read_on(&c->c_front, 1);
-		return (conn_feed(c));
-	}
-	return (0);
-}
-
-/*
- * Has the front sent everything it will send?  Then closing cannot reset
- * anything it still writes, and no lingering is needed (nginx's case).
- */
-static int
-front_input_done(const struct conn *c)
-{
-	if (evbuffer_get_length(c->c_front.s_in) > 0 || c->c_held ||
-	    c->c_state == CONN_PREAMBLE)
-		return (0);
-	return (c->c_proto->cp_input_done(c));
-}
-
-/*
- * Our answer is out: send FIN, then read and discard what the front
- * still sends, bounded by LINGER_MS and LINGER_BYTES, before closing.
- */
+/* Our answer is out: FIN, then read and drop what the front still sends. */
 static void
 linger_start(struct conn *c)
 {
+	if (timer(c, &c->c_linger_timer, linger_timer_cb) == NULL)
+		return;
 	c->c_state = CONN_LINGER;
-	c->c_held = 0;
 	if (shutdown(c->c_front.s_fd, SHUT_WR) < 0) {
 		conn_close(c, NULL);
 		return;
@@ -861,7 +669,7 @@ linger_start(struct conn *c)
 	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
 	side_quiet(&c->c_front, 0);
 	side_read_on(&c->c_front, 1);
-	conn_arm_timer(c, LINGER_MS, 0);
+	arm(c->c_linger_timer, LINGER_MS);
 }
 
 static void
@@ -883,7 +691,7 @@ pp_process(struct conn *c)
 	struct evbuffer_iovec	v;
 	enum pp_status		st;
 	size_t			used;
-	char			why[128];
+	char			why[128], a[ADDR_STRLEN];
 
 	while (c->c_state == CONN_PREAMBLE && evbuffer_peek(c->c_front.s_in,
 	    -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
@@ -898,16 +706,120 @@ pp_process(struct conn *c)
 			conn_close(c, why);
 			return (-1);
 		}
-		c->c_state = CONN_ACTIVE;
-		c->c_pp_have = !c->c_pp.r_local;
-		if (c->c_pp_have) {
-			char a[ADDR_STRLEN];
-
+		evtimer_del(c->c_pp_timer);
+		if (!c->c_pp.r_local) {
+			c->c_ctx.x_pp = &c->c_pp;
 			addr_format(&c->c_pp.r_src, a);
 			snprintf(c->c_peer, sizeof(c->c_peer), "%s:%d(proxy)",
 			    a, c->c_pp.r_src_port);
 		}
-		conn_arm_timer(c, c->c_app->a_params_timeout_ms, 0);
+		return (start(c));
 	}
 	return (0);
+}
+
+static void
+req_output(void *owner, struct req *r)
+{
+	struct conn	*c = owner;
+
+	(void)r;
+	enter(c);
+	settle(c);
+	leave(c);
+}
+
+/*
+ * Request r is over.  What its end means for the connection: a daemon's
+ * answer alone on its connection closes it (SPEC §5.5), as does a broken
+ * answer; a web server that did not keep its connection gets it closed
+ * once its requests are done.
+ */
+static void
+req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
+{
+	struct conn	*c = owner;
+	int		 keep = r->r_keep, mux = c->c_ctx.x_mux;
+
+	enter(c);
+	c->c_proto->cp_ended(c, r, how);
+	if (r == c->c_mgmt)
+		c->c_mgmt = NULL;
+	else if (r->r_slot >= 0 && c->c_reqs[r->r_slot] == r) {
+		c->c_reqs[r->r_slot] = NULL;
+		c->c_nreqs--;
+	}
+	req_free(r);
+	if (kept != NULL && c->c_kept == NULL &&
+	    c->c_state < CONN_FLUSH) {
+		c->c_kept = kept;
+		up_hold(kept, &conn_kept_ops, c);
+	} else if (kept != NULL) {
+		up_drop(kept);
+	}
+	if (c->c_state < CONN_FLUSH && (how == REQ_CUT ||
+	    (how == REQ_ANSWERED && !mux) || (!keep && !mux))) {
+		side_read_on(&c->c_front, 0);
+		if (c->c_state == CONN_QUIET)
+			quiet_end(c);
+		c->c_state = CONN_FLUSH;
+	} else if (!keep) {
+		c->c_closeafter = 1;
+	}
+	c->c_kick = 1;
+	settle(c);
+	leave(c);
+}
+
+static void
+req_more(void *owner, struct req *r)
+{
+	struct conn	*c = owner;
+
+	(void)r;
+	enter(c);
+	settle(c);
+	leave(c);
+}
+
+static void
+req_close(void *owner, struct req *r, const char *reason)
+{
+	struct conn	*c = owner;
+
+	enter(c);
+	/* The log line names the request that closed it. */
+	if (c->c_ctx.x_mux)
+		c->c_closereq = r->r_id;
+	conn_close(c, reason);
+	leave(c);
+}
+
+/* php-fpm closed the connection held between requests: nothing lost. */
+static void
+kept_unbound(void *owner)
+{
+	struct conn	*c = owner;
+
+	c->c_kept = NULL;
+}
+
+static void
+kept_noop(void *owner, struct upc *u)
+{
+	(void)owner;
+	(void)u;
+}
+
+static void
+kept_failed(void *owner, const char *status, const char *why)
+{
+	struct conn	*c = owner;
+
+	(void)status;
+	(void)why;
+	if (c->c_kept != NULL) {
+		up_drop(c->c_kept);
+		c->c_kept = NULL;
+	}
 }

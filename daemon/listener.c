@@ -1,8 +1,4 @@
-/*
- * Listening sockets by kind (relayd's relay_socket_listen): unix (mode,
- * owner, group), TCP v4/v6, or taken from systemd; accept with allow_from,
- * max_connections and the EMFILE back-off (STYLE S12).
- */
+/* Listening sockets and accept: see listener.h. */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,9 +19,11 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/conn.h"
+#include "daemon/gen.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
-#include "daemon/server.h"
+#include "daemon/side.h"
+#include "daemon/status.h"
 #include "daemon/upstream.h"
 
 #define LISTEN_BACKLOG		511
@@ -34,14 +32,19 @@ static int	systemd_fd(const char *);
 static void	accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	accept_error_cb(struct evconnlistener *, void *);
-static void	accept_backoff(struct server *);
+static int	listen_unix(struct listener *, const struct cfg_app *,
+		    const struct cfg *);
+static int	listen_tcp(const struct cfg_addr *);
+static int	listen_fd(struct listener *, const struct cfg_app *,
+		    const struct cfg *);
+static void	conn_closed(void *);
 
 struct listener *
-listener_find(struct server *s, const char *key)
+listener_find(struct listener_env *s, const char *key)
 {
 	struct listener	*l;
 
-	for (l = s->s_listeners; l != NULL; l = l->l_next)
+	for (l = s->le_listeners; l != NULL; l = l->l_next)
 		if (!l->l_draining && strcmp(l->l_key, key) == 0)
 			return (l);
 	return (NULL);
@@ -64,102 +67,141 @@ systemd_fd(const char *name)
 	return (fd);
 }
 
-int
-listener_open(struct server *s, struct gen *g, const struct cfg_app *a)
+/* A unix socket: mode, owner, group as php-fpm's listen.*.  fd or -1. */
+static int
+listen_unix(struct listener *l, const struct cfg_app *a, const struct cfg *cfg)
 {
 	const struct cfg_addr	*la = &a->a_listen_addr;
 	struct sockaddr_storage	 ss;
-	struct listener		*l;
 	struct passwd		*pw;
 	struct group		*gr;
 	const char		*owner, *group;
-	int			 fd = -1, one = 1;
-	socklen_t		 len;
+	socklen_t		 len = (socklen_t)side_sockaddr(la, &ss);
+	int			 fd;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL)
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	unlink(la->ca_path);	/* a stale socket, as php-fpm does */
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    chmod(la->ca_path, a->a_mode) < 0)
+		goto syserr;
+	l->l_unlink = strdup(la->ca_path);
+	/* SPEC §3.2: owner and group default to the daemon's user. */
+	owner = a->a_listen_owner ? a->a_listen_owner : cfg->c_user;
+	group = a->a_listen_group ? a->a_listen_group : cfg->c_group;
+	pw = owner && geteuid() == 0 ? getpwnam(owner) : NULL;
+	gr = group && geteuid() == 0 ? getgrnam(group) : NULL;
+	if ((owner && geteuid() == 0 && pw == NULL) ||
+	    (group && geteuid() == 0 && gr == NULL)) {
+		log_error(a->a_name, "listen %s: unknown owner or group",
+		    la->ca_text);
+		close(fd);
 		return (-1);
-	l->l_srv = s;
-	l->l_key = strdup(la->ca_text);
+	}
+	if ((pw || gr) && chown(la->ca_path, pw ? pw->pw_uid : (uid_t)-1,
+	    gr ? gr->gr_gid : (gid_t)-1) < 0)
+		goto syserr;
+	if (listen(fd, LISTEN_BACKLOG) < 0)
+		goto syserr;
+	return (fd);
+syserr:
+	log_error(a->a_name, "listen %s: %s", la->ca_text, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return (-1);
+}
+
+/* A TCP socket, v6 only for a v6 address.  fd, or -1 with errno. */
+static int
+listen_tcp(const struct cfg_addr *la)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = (socklen_t)side_sockaddr(la, &ss);
+	int			fd, one = 1, e;
+
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return (-1);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return (-1);
+	}
+	return (fd);
+}
+
+/* The socket of a's listen address: bound here or systemd's.  -1 logged. */
+static int
+listen_fd(struct listener *l, const struct cfg_app *a, const struct cfg *cfg)
+{
+	const struct cfg_addr	*la = &a->a_listen_addr;
+	int			 fd;
+
 	if (la->ca_kind == CFG_ADDR_SYSTEMD) {
 		if ((fd = systemd_fd(la->ca_path)) < 0) {
 			log_error(a->a_name, "listen %s: no socket with that "
 			    "FileDescriptorName was passed", la->ca_text);
-			goto fail;
+			return (-1);
 		}
 		evutil_make_socket_nonblocking(fd);
 		l->l_systemd = 1;
-	} else if (la->ca_kind == CFG_ADDR_UNIX) {
-		len = (socklen_t)srv_sockaddr(la, &ss);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		unlink(la->ca_path);	/* a stale socket, as php-fpm does */
-		if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-		    chmod(la->ca_path, a->a_mode) < 0)
-			goto syserr;
-		l->l_unlink = strdup(la->ca_path);
-		/* SPEC §3.2: owner and group default to the daemon's user. */
-		owner = a->a_listen_owner ? a->a_listen_owner :
-		    g->g_cfg->c_user;
-		group = a->a_listen_group ? a->a_listen_group :
-		    g->g_cfg->c_group;
-		pw = owner && geteuid() == 0 ? getpwnam(owner) : NULL;
-		gr = group && geteuid() == 0 ? getgrnam(group) : NULL;
-		if ((owner && geteuid() == 0 && pw == NULL) ||
-		    (group && geteuid() == 0 && gr == NULL)) {
-			log_error(a->a_name, "listen %s: unknown owner or "
-			    "group", la->ca_text);
-			goto fail;
-		}
-		if ((pw || gr) && chown(la->ca_path, pw ? pw->pw_uid :
-		    (uid_t)-1, gr ? gr->gr_gid : (gid_t)-1) < 0)
-			goto syserr;
-		if (listen(fd, LISTEN_BACKLOG) < 0)
-			goto syserr;
-	} else {
-		len = (socklen_t)srv_sockaddr(la, &ss);
-		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			goto syserr;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ss.ss_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-			    sizeof(one));
-		if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-		    listen(fd, LISTEN_BACKLOG) < 0)
-			goto syserr;
+		return (fd);
 	}
-	if ((l->l_pool = up_pool_new(s->s_base, g, a)) == NULL ||
-	    (l->l_stats = srv_app_stats(s, a->a_name)) == NULL)
-		goto syserr;
+	if (la->ca_kind == CFG_ADDR_UNIX)
+		return (listen_unix(l, a, cfg));
+	if ((fd = listen_tcp(la)) < 0)
+		log_error(a->a_name, "listen %s: %s", la->ca_text,
+		    strerror(errno));
+	return (fd);
+}
+
+int
+listener_open(struct listener_env *s, struct gen *g, const struct cfg_app *a)
+{
+	struct listener	*l;
+	int		 fd;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return (-1);
+	l->l_env = s;
+	l->l_key = strdup(a->a_listen_addr.ca_text);
+	if ((fd = listen_fd(l, a, g->g_cfg)) < 0)
+		goto fail;
 	/*
 	 * SPEC §6: a socket from systemd is systemd's; we never close it.
 	 * Backlog 0: the socket listens already.  libevent's -1 would call
 	 * listen(fd, 128) again and cut our 511 (or systemd's) to 128: a
 	 * burst of 200 connections then got EAGAIN, a 502 in nginx.
 	 */
-	l->l_lev = evconnlistener_new(s->s_base, accept_cb, l,
+	if ((l->l_pool = up_pool_new(s->le_base, g, a)) == NULL ||
+	    (l->l_stats = gen_app_stats(a->a_name)) == NULL ||
+	    (l->l_lev = evconnlistener_new(s->le_base, accept_cb, l,
 	    (l->l_systemd ? 0 : LEV_OPT_CLOSE_ON_FREE) | LEV_OPT_CLOSE_ON_EXEC,
-	    0, fd);
-	if (l->l_lev == NULL)
-		goto syserr;
+	    0, fd)) == NULL) {
+		log_error(a->a_name, "listen %s: out of memory",
+		    a->a_listen_addr.ca_text);
+		goto fail;
+	}
 	evconnlistener_set_error_cb(l->l_lev, accept_error_cb);
 	l->l_gen = g;
-	srv_gen_ref(g);
+	gen_ref(g);
 	l->l_app = a;
-	l->l_next = s->s_listeners;
-	s->s_listeners = l;
+	l->l_next = s->le_listeners;
+	s->le_listeners = l;
 	log_info(a->a_name, "listening on %s upstream=%s%s trusted=%zu "
-	    "upstream_max_conns=%ld", la->ca_text, a->a_upstreams[0].ca_text,
-	    a->a_nupstreams > 1 ? ",..." : "", a->a_ntrusted,
-	    a->a_upstream_max_conns);
+	    "upstream_max_conns=%ld", a->a_listen_addr.ca_text,
+	    a->a_upstreams[0].ca_text, a->a_nupstreams > 1 ? ",..." : "",
+	    a->a_ntrusted, a->a_upstream_max_conns);
 	return (0);
-syserr:
-	log_error(a->a_name, "listen %s: %s", la->ca_text, strerror(errno));
 fail:
 	if (l->l_pool != NULL)
 		up_pool_retire(l->l_pool);
-	if (fd >= 0 && !l->l_systemd)
+	if (fd >= 0 && !l->l_systemd && l->l_lev == NULL)
 		close(fd);
 	free(l->l_unlink);
 	free(l->l_key);
@@ -168,11 +210,37 @@ fail:
 }
 
 void
+listener_update(struct listener *l, struct gen *g, const struct cfg_app *a)
+{
+	struct up_pool		*np = up_pool_new(l->l_env->le_base, g, a);
+	struct status_app	*st;
+
+	if (np == NULL) {
+		log_error(l->l_app->a_name, "reload: out of memory, keeping "
+		    "the old upstream pool");
+	} else {
+		/* Kept php-fpm connections close; busy ones finish. */
+		up_pool_inherit(np, l->l_pool);
+		up_pool_retire(l->l_pool);
+		l->l_pool = np;
+	}
+	if ((st = gen_app_stats(a->a_name)) != NULL) {
+		if (st == l->l_stats)
+			st->sa_reloads++;
+		l->l_stats = st;
+	}
+	gen_unref(l->l_gen);
+	l->l_gen = g;
+	gen_ref(g);
+	l->l_app = a;
+}
+
+void
 listener_free(struct listener *l)
 {
 	struct listener	**pp;
 
-	for (pp = &l->l_srv->s_listeners; *pp != NULL; pp = &(*pp)->l_next)
+	for (pp = &l->l_env->le_listeners; *pp != NULL; pp = &(*pp)->l_next)
 		if (*pp == l) {
 			*pp = l->l_next;
 			break;
@@ -180,7 +248,7 @@ listener_free(struct listener *l)
 	listener_close(l);
 	if (l->l_pool != NULL)
 		up_pool_retire(l->l_pool);
-	srv_gen_unref(l->l_gen);
+	gen_unref(l->l_gen);
 	free(l->l_key);
 	free(l);
 }
@@ -209,9 +277,11 @@ static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct listener	*l = arg;
-	struct addr	 a;
-	char		 buf[ADDR_STRLEN];
+	struct listener		*l = arg;
+	struct listener_env	*e = l->l_env;
+	struct conn_setup	 cs;
+	struct addr		 a;
+	char			 buf[ADDR_STRLEN];
 
 	(void)lev;
 	if (l->l_app->a_listen_addr.ca_kind == CFG_ADDR_TCP ||
@@ -231,9 +301,15 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			return;
 		}
 	}
-	conn_accept(l, fd, sa, salen);
+	cs = (struct conn_setup){ .cs_base = e->le_base, .cs_gen = l->l_gen,
+	    .cs_app = l->l_app, .cs_pool = l->l_pool, .cs_stats = l->l_stats,
+	    .cs_untrusted = &l->l_untrusted, .cs_active = &l->l_nconns,
+	    .cs_list = &e->le_conns, .cs_closed = conn_closed, .cs_arg = l };
+	l->l_nconns++;
+	e->le_nconns++;
+	conn_accept(&cs, fd, sa, salen);
 	if (l->l_nconns >= (size_t)l->l_app->a_max_connections &&
-	    !l->l_paused) {
+	    !l->l_paused && l->l_lev != NULL) {
 		/* SPEC §3.2: at the limit, stop accepting until one closes. */
 		l->l_paused = 1;
 		evconnlistener_disable(l->l_lev);
@@ -242,30 +318,45 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 }
 
-void
-listener_resume_cb(evutil_socket_t fd, short ev, void *arg)
+/* A connection of l is gone: accept again, free a drained listener. */
+static void
+conn_closed(void *arg)
 {
-	struct server	*s = arg;
+	struct listener		*l = arg;
+	struct listener_env	*e = l->l_env;
+
+	l->l_nconns--;
+	e->le_nconns--;
+	if (l->l_draining && l->l_nconns == 0)
+		listener_free(l);
+	else if (l->l_paused && l->l_nconns <
+	    (size_t)l->l_app->a_max_connections) {
+		l->l_paused = 0;
+		if (!e->le_quitting && l->l_lev != NULL)
+			evconnlistener_enable(l->l_lev);
+	}
+	e->le_hooks->lh_conn_closed(e->le_srv);
+}
+
+void
+listener_resume_all(struct listener_env *e)
+{
 	struct listener	*l;
 
-	(void)fd;
-	(void)ev;
-	for (l = s->s_listeners; l != NULL; l = l->l_next)
-		if (!l->l_paused && !l->l_draining && !s->s_quitting)
+	for (l = e->le_listeners; l != NULL; l = l->l_next)
+		if (!l->l_paused && !l->l_draining && !e->le_quitting &&
+		    l->l_lev != NULL)
 			evconnlistener_enable(l->l_lev);
 }
 
-/* accept() failed with EMFILE/ENFILE: pause every listener for 1 s. */
-static void
-accept_backoff(struct server *s)
+void
+listener_pause_all(struct listener_env *e)
 {
 	struct listener	*l;
-	struct timeval	 tv = { 1, 0 };
 
-	for (l = s->s_listeners; l != NULL; l = l->l_next)
+	for (l = e->le_listeners; l != NULL; l = l->l_next)
 		if (l->l_lev != NULL)
 			evconnlistener_disable(l->l_lev);
-	evtimer_add(s->s_emfile_timer, &tv);
 }
 
 static void
@@ -279,5 +370,5 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 	    evutil_socket_error_to_string(err));
 	/* S12: never spin on EMFILE; pause for a second (slowcgi). */
 	if (err == EMFILE || err == ENFILE)
-		accept_backoff(l->l_srv);
+		l->l_env->le_hooks->lh_emfile(l->l_env->le_srv);
 }

@@ -24,11 +24,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/conn.h"
+#include "daemon/gen.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
-#include "daemon/status.h"
-#include "daemon/upstream.h"
 
 #define QUIT_DRAIN_SECONDS	30
 
@@ -40,103 +39,48 @@ static int	apply(struct server *, struct cfg *);
 static void	drop_privileges(const struct cfg *);
 static void	quit_timeout_cb(evutil_socket_t, short, void *);
 static void	maybe_exit(struct server *);
+static void	conn_closed(void *);
+static void	emfile(void *);
+static void	resume_cb(evutil_socket_t, short, void *);
 
-/* The per-app counters, a list that only grows (apps are few). */
-struct srv_stats {
-	struct status_app	 ss_app;
-	struct srv_stats	*ss_next;
+/* A connection closed (the listeners' hook): the last one ends a drain. */
+static void
+conn_closed(void *arg)
+{
+	maybe_exit(arg);
+}
+
+/* accept() failed with EMFILE/ENFILE: pause every listener for 1 s. */
+static void
+emfile(void *arg)
+{
+	struct server	*s = arg;
+	struct timeval	 tv = { 1, 0 };
+
+	listener_pause_all(&s->s_env);
+	evtimer_add(s->s_emfile_timer, &tv);
+}
+
+static void
+resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	listener_resume_all(&s->s_env);
+}
+
+static const struct listener_hooks	srv_hooks = {
+	.lh_conn_closed = conn_closed,
+	.lh_emfile = emfile,
 };
-
-struct status_app *
-srv_app_stats(struct server *s, const char *name)
-{
-	struct srv_stats	*n;
-
-	for (n = s->s_stats; n != NULL; n = n->ss_next)
-		if (strcmp(n->ss_app.sa_name, name) == 0)
-			return (&n->ss_app);
-	if ((n = calloc(1, sizeof(*n))) == NULL)
-		return (NULL);
-	snprintf(n->ss_app.sa_name, sizeof(n->ss_app.sa_name), "%s", name);
-	n->ss_app.sa_start = time(NULL);
-	n->ss_next = s->s_stats;
-	s->s_stats = n;
-	return (&n->ss_app);
-}
-
-void
-srv_gen_ref(struct gen *g)
-{
-	g->g_refs++;
-}
-
-void
-srv_gen_unref(struct gen *g)
-{
-	if (--g->g_refs == 0) {
-		cfg_free(g->g_cfg);
-		free(g);
-	}
-}
-
-int
-srv_sockaddr(const struct cfg_addr *ca, struct sockaddr_storage *ss)
-{
-	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (ca->ca_kind == CFG_ADDR_UNIX) {
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s",
-		    ca->ca_path);
-		return (sizeof(*sun));
-	}
-	if (ca->ca_ip.a_family == ADDR_V4) {
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, ca->ca_ip.a_bytes, 4);
-		s4->sin_port = htons((uint16_t)ca->ca_port);
-		return (sizeof(*s4));
-	}
-	s6->sin6_family = AF_INET6;
-	memcpy(&s6->sin6_addr, ca->ca_ip.a_bytes, 16);
-	s6->sin6_port = htons((uint16_t)ca->ca_port);
-	return (sizeof(*s6));
-}
-
-
-
-
-
-
-
-void
-srv_conn_closed(struct listener *l)
-{
-	struct server	*s = l->l_srv;
-
-	l->l_nconns--;
-	s->s_nconns--;
-	if (l->l_draining && l->l_nconns == 0)
-		listener_free(l);
-	else if (l->l_paused && l->l_nconns <
-	    (size_t)l->l_app->a_max_connections) {
-		l->l_paused = 0;
-		if (!s->s_quitting)
-			evconnlistener_enable(l->l_lev);
-	}
-	maybe_exit(s);
-}
-
-
-
 
 static void
 maybe_exit(struct server *s)
 {
-	if (s->s_quitting && s->s_nconns == 0)
-		event_base_loopbreak(s->s_base);
+	if (s->s_env.le_quitting && s->s_env.le_nconns == 0)
+		event_base_loopbreak(s->s_env.le_base);
 }
 
 static void
@@ -147,8 +91,8 @@ quit_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	log_warn(NULL, "graceful stop: %zu connections still open after "
-	    "%d s, closing", s->s_nconns, QUIT_DRAIN_SECONDS);
-	event_base_loopbreak(s->s_base);
+	    "%d s, closing", s->s_env.le_nconns, QUIT_DRAIN_SECONDS);
+	event_base_loopbreak(s->s_env.le_base);
 }
 
 /*
@@ -162,23 +106,21 @@ apply(struct server *s, struct cfg *cfg)
 {
 	struct gen		*g;
 	struct listener		*l, *next;
-	struct status_app	*st;
 	size_t			 i;
 	int			 bad = 0;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL)
+	if ((g = gen_new(cfg)) == NULL)
 		return (-1);
-	g->g_cfg = cfg;
-	g->g_refs = 1;
 	for (i = 0; i < cfg->c_napps; i++) {
-		if (listener_find(s, cfg->c_apps[i].a_listen_addr.ca_text))
+		if (listener_find(&s->s_env,
+		    cfg->c_apps[i].a_listen_addr.ca_text))
 			continue;
-		if (listener_open(s, g, &cfg->c_apps[i]) < 0)
+		if (listener_open(&s->s_env, g, &cfg->c_apps[i]) < 0)
 			bad = 1;
 	}
 	if (bad) {
 		/* Undo what we opened for this generation. */
-		for (l = s->s_listeners; l != NULL; l = next) {
+		for (l = s->s_env.le_listeners; l != NULL; l = next) {
 			next = l->l_next;
 			if (l->l_gen == g)
 				listener_free(l);
@@ -187,7 +129,7 @@ apply(struct server *s, struct cfg *cfg)
 		free(g);
 		return (-1);
 	}
-	for (l = s->s_listeners; l != NULL; l = next) {
+	for (l = s->s_env.le_listeners; l != NULL; l = next) {
 		next = l->l_next;
 		if (l->l_gen == g || l->l_draining)
 			continue;
@@ -206,29 +148,10 @@ apply(struct server *s, struct cfg *cfg)
 			continue;
 		}
 		/* Same socket, new policy for new connections. */
-		struct up_pool *np = up_pool_new(s->s_base, g, &cfg->c_apps[i]);
-
-		if (np == NULL) {
-			log_error(l->l_app->a_name, "reload: out of memory, "
-			    "keeping the old upstream pool");
-		} else {
-			/* Kept php-fpm connections close; busy ones finish. */
-			up_pool_inherit(np, l->l_pool);
-			up_pool_retire(l->l_pool);
-			l->l_pool = np;
-		}
-		if ((st = srv_app_stats(s, cfg->c_apps[i].a_name)) != NULL) {
-			if (st == l->l_stats)
-				st->sa_reloads++;
-			l->l_stats = st;
-		}
-		srv_gen_unref(l->l_gen);
-		l->l_gen = g;
-		srv_gen_ref(g);
-		l->l_app = &cfg->c_apps[i];
+		listener_update(l, g, &cfg->c_apps[i]);
 	}
 	if (s->s_gen != NULL)
-		srv_gen_unref(s->s_gen);
+		gen_unref(s->s_gen);
 	s->s_gen = g;
 	return (0);
 }
@@ -300,15 +223,15 @@ quit(struct server *s)
 	struct timeval	 tv = { QUIT_DRAIN_SECONDS, 0 };
 
 	log_info(NULL, "SIGQUIT: graceful stop, %zu connections",
-	    s->s_nconns);
+	    s->s_env.le_nconns);
 	sd_notify(0, "STOPPING=1");
-	s->s_quitting = 1;
+	s->s_env.le_quitting = 1;
 	/*
 	 * Close what we bound: a connect() during the drain is then refused
 	 * at once (nginx fails over) instead of queueing in a backlog that
 	 * is reset at exit.  systemd's sockets stay open: systemd owns them.
 	 */
-	for (l = s->s_listeners; l != NULL; l = l->l_next) {
+	for (l = s->s_env.le_listeners; l != NULL; l = l->l_next) {
 		if (l->l_systemd && l->l_lev != NULL)
 			evconnlistener_disable(l->l_lev);
 		else
@@ -327,7 +250,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	(void)ev;
 	switch (sig) {
 	case SIGHUP:
-		if (s->s_quitting) {
+		if (s->s_env.le_quitting) {
 			log_warn(NULL, "SIGHUP: stopping, reload ignored");
 			reload_status(s, "failed");
 			break;
@@ -340,13 +263,13 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 			log_error(NULL, "reopen log: %s", strerror(errno));
 		break;
 	case SIGQUIT:
-		if (!s->s_quitting)
+		if (!s->s_env.le_quitting)
 			quit(s);
 		break;
 	default:
 		log_info(NULL, "signal %d: stopping now", (int)sig);
 		sd_notify(0, "STOPPING=1");
-		event_base_loopbreak(s->s_base);
+		event_base_loopbreak(s->s_env.le_base);
 		break;
 	}
 }
@@ -394,6 +317,8 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	size_t			 i;
 
 	memset(&s, 0, sizeof(s));
+	s.s_env.le_hooks = &srv_hooks;
+	s.s_env.le_srv = &s;
 	s.s_path = path;
 	s.s_level = level;
 	if (level >= 0)
@@ -412,7 +337,7 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	if ((ecfg = event_config_new()) == NULL ||
 	    event_config_set_flag(ecfg,
 	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) != 0 ||
-	    (s.s_base = event_base_new_with_config(ecfg)) == NULL)
+	    (s.s_env.le_base = event_base_new_with_config(ecfg)) == NULL)
 		fatalx("event_base_new failed");
 	event_config_free(ecfg);
 	/*
@@ -421,11 +346,12 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	 * No code of ours ever runs in real signal context (STYLE S11, httpd).
 	 */
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		s.s_sig[i] = evsignal_new(s.s_base, sigs[i], signal_cb, &s);
+		s.s_sig[i] = evsignal_new(s.s_env.le_base, sigs[i], signal_cb,
+		    &s);
 		evsignal_add(s.s_sig[i], NULL);
 	}
-	s.s_quit_timer = evtimer_new(s.s_base, quit_timeout_cb, &s);
-	s.s_emfile_timer = evtimer_new(s.s_base, listener_resume_cb, &s);
+	s.s_quit_timer = evtimer_new(s.s_env.le_base, quit_timeout_cb, &s);
+	s.s_emfile_timer = evtimer_new(s.s_env.le_base, resume_cb, &s);
 	if (apply(&s, cfg) < 0)
 		fatalx("cannot open the listeners");
 	drop_privileges(cfg);
@@ -434,25 +360,20 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	reload_status(&s, "started");
 	sd_notify(0, "READY=1");
 	log_info(NULL, "started: %zu apps from %s", cfg->c_napps, cfg->c_file);
-	event_base_dispatch(s.s_base);
+	event_base_dispatch(s.s_env.le_base);
 	log_info(NULL, "exiting");
-	s.s_quitting = 0;	/* no loopbreak from the closes below */
-	conn_close_all(&s);
-	while ((l = s.s_listeners) != NULL) {
+	s.s_env.le_quitting = 0;	/* no loopbreak from the closes below */
+	conn_close_all(&s.s_env.le_conns);
+	while ((l = s.s_env.le_listeners) != NULL) {
 		l->l_nconns = 0;
 		listener_free(l);
 	}
-	srv_gen_unref(s.s_gen);
+	gen_unref(s.s_gen);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(s.s_sig[i]);
 	event_free(s.s_quit_timer);
 	event_free(s.s_emfile_timer);
-	event_base_free(s.s_base);
-	while (s.s_stats != NULL) {
-		struct srv_stats *n = s.s_stats;
-
-		s.s_stats = n->ss_next;
-		free(n);
-	}
+	event_base_free(s.s_env.le_base);
+	gen_stats_free();
 	return (0);
 }

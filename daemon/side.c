@@ -1,5 +1,12 @@
 /* Socket I/O for both sides of the relay: see side.h. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -152,4 +159,30 @@ side_flush(struct side *s)
 		s->s_writing = 0;
 	}
 	return (0);
+}
+
+int
+side_sockaddr(const struct cfg_addr *ca, struct sockaddr_storage *ss)
+{
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (ca->ca_kind == CFG_ADDR_UNIX) {
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s",
+		    ca->ca_path);
+		return (sizeof(*sun));
+	}
+	if (ca->ca_ip.a_family == ADDR_V4) {
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, ca->ca_ip.a_bytes, 4);
+		s4->sin_port = htons((uint16_t)ca->ca_port);
+		return (sizeof(*s4));
+	}
+	s6->sin6_family = AF_INET6;
+	memcpy(&s6->sin6_addr, ca->ca_ip.a_bytes, 16);
+	s6->sin6_port = htons((uint16_t)ca->ca_port);
+	return (sizeof(*s6));
 }

@@ -10,7 +10,10 @@
 
 #include <event2/event.h>
 
+#include "config/config.h"
+
 struct evbuffer;
+struct sockaddr_storage;
 
 #define SIDE_READ_MAX	(64 * 1024)	/* per read(2) */
 #define SIDE_FIRST_MAX	(16 * 1024)	/* the first read(2) */
@@ -58,5 +61,7 @@ int	side_fill(struct side *);
 int	side_fill_first(struct side *);
 /* Write what s_out holds; EPOLLOUT after a short write.  -1: error. */
 int	side_flush(struct side *);
+/* Fill ss from a unix: or TCP address; returns the sockaddr length. */
+int	side_sockaddr(const struct cfg_addr *, struct sockaddr_storage *ss);
 
 #endif

@@ -2,10 +2,12 @@
  * The php-fpm side: connections, pool, queue, servers, retry.  See
  * upstream.h for the model and SPEC §5.4 for the rules.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <linux/sockios.h>
+
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,8 +16,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "daemon/gen.h"
 #include "daemon/log.h"
-#include "daemon/server.h"
 #include "daemon/status.h"
 #include "daemon/upstream.h"
 
@@ -65,10 +67,16 @@ static void	dequeue(struct up_pool *, struct up_wait *);
 static void	dispatch_cb(evutil_socket_t, short, void *);
 static void	qtimeout_cb(evutil_socket_t, short, void *);
 static void	up_rcb(evutil_socket_t, short, void *);
+static void	up_rcb_end(struct upc *, int);
+static int	unread(const struct upc *, uint64_t);
 static void	up_wcb(evutil_socket_t, short, void *);
-static void	timer_cb(evutil_socket_t, short, void *);
-static void	slow_cb(evutil_socket_t, short, void *);
+static void	ctimer_cb(evutil_socket_t, short, void *);
+static void	itimer_cb(evutil_socket_t, short, void *);
 static void	set_timer(struct event *, long);
+static void	fresh_add(struct upc *);
+static void	fresh_del(struct upc *);
+static void	pool_size_check(struct up_server *, uint64_t since);
+static int	drain(struct upc *);
 
 static uint64_t
 now_ms(void)
@@ -110,7 +118,7 @@ up_pool_new(struct event_base *base, struct gen *g, const struct cfg_app *a)
 	}
 	p->p_base = base;
 	p->p_gen = g;
-	srv_gen_ref(g);
+	gen_ref(g);
 	p->p_app = a;
 	p->p_nsrv = a->a_nupstreams;
 	p->p_max = (size_t)a->a_upstream_max_conns;
@@ -119,9 +127,10 @@ up_pool_new(struct event_base *base, struct gen *g, const struct cfg_app *a)
 	p->p_qtail = &p->p_qhead;
 	p->p_refs = 1;
 	for (i = 0; i < p->p_nsrv; i++) {
+		p->p_srv[i].us_pool = p;
 		p->p_srv[i].us_text = a->a_upstreams[i].ca_text;
 		p->p_srv[i].us_bal = &p->p_bal[i];
-		p->p_srv[i].us_sslen = srv_sockaddr(&a->a_upstreams[i],
+		p->p_srv[i].us_sslen = side_sockaddr(&a->a_upstreams[i],
 		    &p->p_srv[i].us_ss);
 		p->p_srv[i].us_tcp = a->a_upstreams[i].ca_kind == CFG_ADDR_TCP;
 	}
@@ -142,7 +151,7 @@ up_pool_unref(struct up_pool *p)
 	event_free(p->p_dispatch);
 	free(p->p_srv);
 	free(p->p_bal);
-	srv_gen_unref(p->p_gen);
+	gen_unref(p->p_gen);
 	free(p);
 }
 
@@ -219,44 +228,136 @@ up_status(const struct up_pool *p, struct status_live *sl,
 	sl->sl_nup = p->p_nsrv < cap ? p->p_nsrv : cap;
 }
 
+/*
+ * A ping in progress: one non-blocking connect per TCP upstream that did
+ * not answer at once.  The first that connects says yes; when all have
+ * failed, or connect_timeout_ms passed, no.
+ */
+#define PING_MAX	16
+struct up_ping {
+	void		 (*pg_done)(void *, int, const char *);
+	void		*pg_owner;
+	struct event	*pg_ev[PING_MAX];
+	struct event	*pg_timer;
+	size_t		 pg_n;		/* connects under way */
+	int		 pg_err;
+};
+
+static void	ping_cb(evutil_socket_t, short, void *);
+static void	ping_end(struct up_ping *, int ok, const char *why);
+
 int
-up_ping(const struct up_pool *p, const char **why)
+up_ping(struct up_pool *p, void (*done)(void *, int, const char *),
+    void *owner, struct up_ping **out, const char **why)
 {
 	const struct up_server	*s;
-	struct pollfd		 pfd;
-	socklen_t		 len;
+	struct up_ping		*pg;
 	size_t			 i;
-	int			 fd, err = 0, ok = 0;
+	int			 fd, err = ECONNREFUSED;
 
+	*out = NULL;
+	*why = "";
 	for (i = 0; i < p->p_nsrv; i++)
 		if (p->p_bal[i].b_idle > 0)
 			return (1);
-	for (i = 0; i < p->p_nsrv && !ok; i++) {
+	if ((pg = calloc(1, sizeof(*pg))) == NULL ||
+	    (pg->pg_timer = evtimer_new(p->p_base, ping_cb, pg)) == NULL) {
+		free(pg);
+		*why = strerror(ENOMEM);
+		return (0);
+	}
+	pg->pg_done = done;
+	pg->pg_owner = owner;
+	for (i = 0; i < p->p_nsrv && pg->pg_n < PING_MAX; i++) {
 		s = &p->p_srv[i];
 		fd = socket(s->us_ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
-		if (fd < 0) {
+		if (fd >= 0 && connect(fd, (const struct sockaddr *)&s->us_ss,
+		    (socklen_t)s->us_sslen) == 0) {
+			close(fd);
+			ping_end(pg, 1, "");
+			return (1);
+		}
+		if (fd < 0 || errno != EINPROGRESS) {
 			err = errno;
+			if (fd >= 0)
+				close(fd);
 			continue;
 		}
-		if (connect(fd, (const struct sockaddr *)&s->us_ss,
-		    (socklen_t)s->us_sslen) == 0) {
-			ok = 1;
-		} else if (errno == EINPROGRESS && s->us_tcp) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			len = sizeof(err);
-			err = ETIMEDOUT;
-			if (poll(&pfd, 1, 100) == 1 && getsockopt(fd,
-			    SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-				ok = 1;
-		} else {
-			err = errno;
+		/* A TCP connect under way: its answer comes as an event. */
+		pg->pg_ev[pg->pg_n] = event_new(p->p_base, fd, EV_WRITE,
+		    ping_cb, pg);
+		if (pg->pg_ev[pg->pg_n] == NULL) {
+			close(fd);
+			continue;
 		}
-		close(fd);
+		event_add(pg->pg_ev[pg->pg_n++], NULL);
 	}
-	*why = ok ? "" : strerror(err);
-	return (ok);
+	if (pg->pg_n == 0) {
+		ping_end(pg, 0, "");
+		*why = strerror(err);
+		return (0);
+	}
+	pg->pg_err = err;
+	set_timer(pg->pg_timer, p->p_app->a_connect_timeout_ms);
+	*out = pg;
+	return (-1);
+}
+
+/* Free pg; tell its owner unless why is NULL (cancelled). */
+static void
+ping_end(struct up_ping *pg, int ok, const char *why)
+{
+	size_t	i;
+
+	for (i = 0; i < pg->pg_n; i++) {
+		if (pg->pg_ev[i] == NULL)
+			continue;
+		close(event_get_fd(pg->pg_ev[i]));
+		event_free(pg->pg_ev[i]);
+	}
+	event_free(pg->pg_timer);
+	if (why != NULL && (ok || pg->pg_n > 0))
+		pg->pg_done(pg->pg_owner, ok, why);
+	free(pg);
+}
+
+void
+up_ping_cancel(struct up_ping *pg)
+{
+	if (pg != NULL)
+		ping_end(pg, 0, NULL);
+}
+
+static void
+ping_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct up_ping	*pg = arg;
+	socklen_t	 len = sizeof(int);
+	size_t		 i, left = 0;
+	int		 err = 0;
+
+	if (ev & EV_TIMEOUT) {
+		ping_end(pg, 0, "connect timeout");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0) {
+		ping_end(pg, 1, "");
+		return;
+	}
+	pg->pg_err = err;
+	for (i = 0; i < pg->pg_n; i++) {
+		if (pg->pg_ev[i] != NULL && event_get_fd(pg->pg_ev[i]) == fd) {
+			close(fd);
+			event_free(pg->pg_ev[i]);
+			pg->pg_ev[i] = NULL;
+		}
+		left += pg->pg_ev[i] != NULL;
+	}
+	if (left == 0)
+		ping_end(pg, 0, strerror(pg->pg_err));
 }
 
 /* SPEC §5.4, the rule itself in proto/balance.c. */
@@ -306,18 +407,18 @@ conn_new(struct up_pool *p, struct up_server *s, int *err)
 	u->u_srv = s;
 	u->u_side.s_fd = -1;
 	fcgi_dec_init(&u->u_dec, FCGI_SIDE_APP);
-	u->u_timer = evtimer_new(p->p_base, timer_cb, u);
-	u->u_slow = evtimer_new(p->p_base, slow_cb, u);
+	u->u_ctimer = evtimer_new(p->p_base, ctimer_cb, u);
+	u->u_itimer = evtimer_new(p->p_base, itimer_cb, u);
 	u->u_replay = evbuffer_new();
-	if (u->u_timer == NULL || u->u_slow == NULL || u->u_replay == NULL ||
+	if (u->u_ctimer == NULL || u->u_itimer == NULL || u->u_replay == NULL ||
 	    side_init(p->p_base, &u->u_side, fd, up_rcb, up_wcb, u) < 0) {
 		if (u->u_side.s_fd < 0)
 			close(fd);
 		side_free(&u->u_side);
-		if (u->u_timer != NULL)
-			event_free(u->u_timer);
-		if (u->u_slow != NULL)
-			event_free(u->u_slow);
+		if (u->u_ctimer != NULL)
+			event_free(u->u_ctimer);
+		if (u->u_itimer != NULL)
+			event_free(u->u_itimer);
 		if (u->u_replay != NULL)
 			evbuffer_free(u->u_replay);
 		free(u);
@@ -330,7 +431,7 @@ conn_new(struct up_pool *p, struct up_server *s, int *err)
 		u->u_connecting = 1;
 		event_add(u->u_side.s_wev, NULL);
 		u->u_side.s_writing = 1;
-		set_timer(u->u_timer, p->p_app->a_connect_timeout_ms);
+		set_timer(u->u_ctimer, p->p_app->a_connect_timeout_ms);
 	}
 	return (u);
 }
@@ -385,16 +486,15 @@ take(struct up_pool *p, struct up_wait *w, struct upc **out)
 static void
 bind_to(struct upc *u, struct up_wait *w)
 {
-	u->u_conn = w->w_conn;
+	u->u_owner = w->w_owner;
+	u->u_ops = w->w_ops;
 	u->u_wait = w;
 	u->u_active = 1;
 	u->u_answered = 0;
+	u->u_bound_ms = now_ms();
 	replay_on(u);
-	if (!u->u_reused && u->u_pool->p_keep) {
-		/* SPEC §5.4: the pool may be larger than pm.max_children. */
-		set_timer(u->u_slow,
-		    u->u_pool->p_app->a_upstream_idle_timeout_ms);
-	}
+	if (!u->u_reused && u->u_pool->p_keep)
+		fresh_add(u);
 	if (w->w_carry != NULL && evbuffer_get_length(w->w_carry) > 0)
 		up_add_buffer(u, w->w_carry, evbuffer_get_length(w->w_carry));
 }
@@ -459,6 +559,11 @@ up_cancel(struct up_pool *p, struct up_wait *w)
 {
 	if (w->w_queued)
 		dequeue(p, w);
+}
+
+void
+up_wait_free(struct up_wait *w)
+{
 	if (w->w_timer != NULL)
 		event_free(w->w_timer);
 	w->w_timer = NULL;
@@ -481,12 +586,12 @@ dispatch_cb(evutil_socket_t fd, short ev, void *arg)
 	while ((w = p->p_qhead) != NULL && choose(p) != NULL) {
 		dequeue(p, w);
 		if (take(p, w, &u) != UP_BOUND) {
-			conn_up_failed(w->w_conn, "502 Bad Gateway",
+			w->w_ops->failed(w->w_owner, "502 Bad Gateway",
 			    "upstream unreachable");
 			continue;
 		}
 		bind_to(u, w);
-		conn_up_ready(w->w_conn, u);
+		w->w_ops->ready(w->w_owner, u);
 	}
 	up_pool_unref(p);
 }
@@ -504,25 +609,39 @@ qtimeout_cb(evutil_socket_t fd, short ev, void *arg)
 	log_warn(p->p_app->a_name, "queue timeout after %ld ms: %zu waiting, "
 	    "every upstream connection busy", p->p_app->a_queue_timeout_ms,
 	    p->p_qlen);
-	conn_up_failed(w->w_conn, "503 Service Unavailable",
+	w->w_ops->failed(w->w_owner, "503 Service Unavailable",
 	    "queue timeout: every upstream connection busy");
 }
 
 void
-up_request_start(struct upc *u)
+up_request_start(struct upc *u, struct up_wait *w)
 {
+	u->u_owner = w->w_owner;
+	u->u_ops = w->w_ops;
+	u->u_wait = w;
 	u->u_active = 1;
 	u->u_answered = 0;
 	u->u_reused = 1;
+	u->u_bound_ms = now_ms();
 	replay_on(u);
 }
 
-void
-up_request_done(struct upc *u)
+/* The request on u is over: nothing more to replay, not fresh. */
+static void
+request_done(struct upc *u)
 {
 	u->u_active = 0;
+	u->u_wait = NULL;
 	replay_off(u);
-	evtimer_del(u->u_slow);
+	fresh_del(u);
+}
+
+void
+up_hold(struct upc *u, const struct up_client_ops *ops, void *owner)
+{
+	request_done(u);
+	u->u_owner = owner;
+	u->u_ops = ops;
 }
 
 void
@@ -531,16 +650,19 @@ up_release(struct upc *u)
 	struct up_pool	*p = u->u_pool;
 	struct up_server *s = u->u_srv;
 
-	up_request_done(u);
-	u->u_conn = NULL;
+	request_done(u);
+	u->u_owner = NULL;
+	u->u_draining = 0;
 	if (!p->p_keep || p->p_retired || u->u_connecting ||
 	    evbuffer_get_length(u->u_side.s_in) > 0 ||
 	    evbuffer_get_length(u->u_side.s_out) > 0) {
 		destroy(u);
 		return;
 	}
+	/* SPEC §5.4: did a request wait behind our idle connections? */
+	if (u->u_reused && s->us_fresh != NULL)
+		pool_size_check(s, u->u_bound_ms);
 	u->u_reused = 1;
-	u->u_wait = NULL;
 	s->us_bal->b_busy--;
 	u->u_idle = 1;
 	u->u_next = s->us_idle;
@@ -548,7 +670,7 @@ up_release(struct upc *u)
 	s->us_bal->b_idle++;
 	/* Reading stays on: php-fpm closing an idle one is noticed. */
 	side_read_on(&u->u_side, 1);
-	set_timer(u->u_timer, p->p_app->a_upstream_idle_timeout_ms);
+	set_timer(u->u_itimer, p->p_app->a_upstream_idle_timeout_ms);
 	if (p->p_qhead != NULL)
 		event_active(p->p_dispatch, 0, 0);
 }
@@ -556,8 +678,67 @@ up_release(struct upc *u)
 void
 up_drop(struct upc *u)
 {
-	u->u_conn = NULL;
+	u->u_owner = NULL;
 	destroy(u);
+}
+
+void
+up_abandon(struct upc *u)
+{
+	if (!u->u_pool->p_keep || u->u_connecting) {
+		up_drop(u);
+		return;
+	}
+	log_debug(u->u_pool->p_app->a_name, "upstream %s: request abandoned, "
+	    "draining its answer", u->u_srv->us_text);
+	u->u_owner = NULL;
+	u->u_ops = NULL;
+	u->u_wait = NULL;
+	u->u_draining = 1;
+	replay_off(u);
+	fresh_del(u);
+	side_read_on(&u->u_side, 1);
+	/* What came already may hold the END_REQUEST. */
+	if (evbuffer_get_length(u->u_side.s_in) > 0)
+		drain(u);
+}
+
+/*
+ * An abandoned connection: php-fpm's answer is dropped record by record;
+ * at its END_REQUEST the connection goes idle.  -1 when u is gone.
+ */
+static int
+drain(struct upc *u)
+{
+	struct evbuffer_iovec	v;
+	struct fcgi_item	it;
+	enum fcgi_status	st;
+	size_t			used;
+
+	for (;;) {
+		/* A record's end may need a call with no byte left. */
+		if (evbuffer_peek(u->u_side.s_in, -1, NULL, &v, 1) < 1)
+			v.iov_len = 0;
+		st = fcgi_dec_next(&u->u_dec, v.iov_base, v.iov_len, &used,
+		    &it);
+		evbuffer_drain(u->u_side.s_in, used);
+		if (st == FCGI_DEC_MORE && v.iov_len == 0)
+			return (0);
+		if (st == FCGI_DEC_MORE)
+			continue;
+		if (st != FCGI_DEC_OK) {
+			destroy(u);
+			return (-1);
+		}
+		if (it.i_kind == FCGI_ITEM_END &&
+		    it.i_rec.r_type == FCGI_END_REQUEST) {
+			log_debug(u->u_pool->p_app->a_name, "upstream %s: "
+			    "drained, back to the pool", u->u_srv->us_text);
+			fcgi_dec_init(&u->u_dec, FCGI_SIDE_APP);
+			up_release(u);
+			return (-1);
+		}
+	}
 }
 
 static void
@@ -573,7 +754,7 @@ idle_unlink(struct upc *u)
 		}
 	u->u_next = NULL;
 	u->u_idle = 0;
-	evtimer_del(u->u_timer);
+	evtimer_del(u->u_itimer);
 }
 
 /* Close u; its slot frees for the queue. */
@@ -586,9 +767,10 @@ destroy(struct upc *u)
 		idle_unlink(u);
 	else
 		u->u_srv->us_bal->b_busy--;
+	fresh_del(u);
 	side_free(&u->u_side);
-	event_free(u->u_timer);
-	event_free(u->u_slow);
+	event_free(u->u_ctimer);
+	event_free(u->u_itimer);
 	evbuffer_free(u->u_replay);
 	free(u);
 	if (p->p_qhead != NULL)
@@ -682,7 +864,8 @@ up_flush(struct upc *u)
 	}
 	log_info(u->u_pool->p_app->a_name, "upstream %s write: %s",
 	    u->u_srv->us_text, strerror(errno));
-	conn_up_failed(u->u_conn, "502 Bad Gateway", "upstream write error");
+	u->u_ops->failed(u->u_owner, "502 Bad Gateway",
+	    "upstream write error");
 	return (-1);
 }
 
@@ -708,15 +891,15 @@ connect_failed(struct upc *u, int err)
 static void
 retry(struct upc *u, enum retry_kind kind, const char *why)
 {
-	struct up_pool	*p = u->u_pool;
-	struct conn	*c = u->u_conn;
-	struct up_wait	*w = NULL;
-	struct evbuffer	*bytes;
-	struct upc	*nu;
-	int		*flag;
-	enum up_got	 got;
+	struct up_pool			*p = u->u_pool;
+	void				*owner = u->u_owner;
+	const struct up_client_ops	*ops = u->u_ops;
+	struct up_wait			*w = u->u_wait;
+	struct evbuffer			*bytes;
+	struct upc			*nu;
+	int				*flag;
+	enum up_got			 got;
 
-	w = u->u_wait;
 	flag = kind == RETRY_CONNECT ? &w->w_retried_connect :
 	    &w->w_retried_reuse;
 	/* Everything added for the request, or (never connected) unsent. */
@@ -724,8 +907,8 @@ retry(struct upc *u, enum retry_kind kind, const char *why)
 	    u->u_side.s_out : NULL;
 	if (*flag || bytes == NULL || (w->w_carry == NULL &&
 	    (w->w_carry = evbuffer_new()) == NULL)) {
-		/* The conn gives u back as it answers. */
-		conn_up_failed(c, "502 Bad Gateway", why);
+		/* The client gives u back as it answers. */
+		ops->failed(owner, "502 Bad Gateway", why);
 		return;
 	}
 	*flag = 1;
@@ -735,27 +918,33 @@ retry(struct upc *u, enum retry_kind kind, const char *why)
 	evbuffer_add_buffer(w->w_carry, bytes);
 	up_pool_ref(p);
 	up_drop(u);
-	conn_up_unbound(c);
+	ops->unbound(owner);
 	got = up_acquire(p, w, &nu);
 	up_pool_unref(p);
 	if (got == UP_BOUND)
-		conn_up_ready(c, nu);
+		ops->ready(owner, nu);
 	else if (got == UP_FAILED)
-		conn_up_failed(c, "502 Bad Gateway", "upstream unreachable");
+		ops->failed(owner, "502 Bad Gateway", "upstream unreachable");
 }
 
 static void
 up_rcb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct upc	*u = arg;
-	struct conn	*c = u->u_conn;
 	int		 n;
 
 	(void)fd;
 	(void)ev;
 	if ((n = side_fill(&u->u_side)) == -2)
 		return;
-	if (c == NULL) {
+	if (u->u_draining) {
+		if (n <= 0)
+			destroy(u);
+		else
+			drain(u);
+		return;
+	}
+	if (u->u_owner == NULL) {
 		/* Idle: php-fpm closed it (pm.max_requests, restart). */
 		destroy(u);
 		return;
@@ -764,11 +953,21 @@ up_rcb(evutil_socket_t fd, short ev, void *arg)
 		if (!u->u_answered) {
 			u->u_answered = 1;
 			replay_off(u);
-			evtimer_del(u->u_slow);
+			fresh_del(u);
 		}
-		conn_up_input(c, u);
+		u->u_ops->input(u->u_owner, u);
 		return;
 	}
+	up_rcb_end(u, n);
+}
+
+/* EOF (n 0) or an error from php-fpm on a connection with a client. */
+static void
+up_rcb_end(struct upc *u, int n)
+{
+	void				*owner = u->u_owner;
+	const struct up_client_ops	*ops = u->u_ops;
+
 	if (u->u_active && u->u_reused && !u->u_answered) {
 		retry(u, RETRY_REUSE, n == 0 ? "reused connection closed" :
 		    "reused connection reset");
@@ -786,12 +985,12 @@ up_rcb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	if (!u->u_active) {
-		/* Kept by its front between requests (no pool): gone. */
+		/* Held by its front between requests (no pool): gone. */
 		up_drop(u);
-		conn_up_unbound(c);
+		ops->unbound(owner);
 		return;
 	}
-	conn_up_failed(c, NULL, "upstream closed mid-request");
+	ops->failed(owner, NULL, "upstream closed mid-request");
 }
 
 static void
@@ -810,54 +1009,104 @@ up_wcb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		u->u_connecting = 0;
-		evtimer_del(u->u_timer);
+		evtimer_del(u->u_ctimer);
 	}
 	if (up_flush(u) < 0)
 		return;
-	if (u->u_conn != NULL)
-		conn_up_drained(u->u_conn, u);
+	if (u->u_owner != NULL && u->u_active)
+		u->u_ops->drained(u->u_owner, u);
 }
 
-/* Connect timeout while connecting, idle timeout while idle. */
 static void
-timer_cb(evutil_socket_t fd, short ev, void *arg)
+ctimer_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct upc	*u = arg;
+	(void)fd;
+	(void)ev;
+	connect_failed(arg, ETIMEDOUT);
+}
+
+/* A kept connection idle for upstream_idle_timeout_ms closes. */
+static void
+itimer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct upc		*u = arg;
+	struct up_server	*s = u->u_srv;
 
 	(void)fd;
 	(void)ev;
-	if (u->u_connecting) {
-		connect_failed(u, ETIMEDOUT);
+	destroy(u);
+	if (s->us_fresh != NULL)
+		pool_size_check(s, now_ms());
+}
+
+/* A new connection's request waits for its first answer byte. */
+static void
+fresh_add(struct upc *u)
+{
+	if (u->u_fprevp != NULL)
 		return;
-	}
-	if (u->u_conn == NULL)
-		destroy(u);
+	if ((u->u_fnext = u->u_srv->us_fresh) != NULL)
+		u->u_fnext->u_fprevp = &u->u_fnext;
+	u->u_fprevp = &u->u_srv->us_fresh;
+	u->u_srv->us_fresh = u;
+}
+
+static void
+fresh_del(struct upc *u)
+{
+	if (u->u_fprevp == NULL)
+		return;
+	if ((*u->u_fprevp = u->u_fnext) != NULL)
+		u->u_fnext->u_fprevp = u->u_fprevp;
+	u->u_fprevp = NULL;
+	u->u_fnext = NULL;
 }
 
 /*
- * A request on a fresh connection got no byte for upstream_idle_timeout_ms
- * while kept connections sit idle: php-fpm has no free worker for it,
- * because our idle connections pin them (SPEC §5.4).
+ * Has php-fpm read nothing of what we wrote on u?  On a unix socket the
+ * kernel knows (SIOCOUTQ: bytes the peer has not read): a request in
+ * php-fpm's backlog, with no worker to accept it.  TCP acknowledges
+ * bytes no worker read, so there the wait itself is the sign.  Either
+ * way only a wait past upstream_idle_timeout_ms counts (SPEC §5.4): a
+ * php-fpm forking a child for it takes a while too.
+ */
+static int
+unread(const struct upc *u, uint64_t now)
+{
+	int	n = 0;
+
+	if (now - u->u_bound_ms <
+	    (uint64_t)u->u_pool->p_app->a_upstream_idle_timeout_ms)
+		return (0);
+	return (u->u_srv->us_tcp || (ioctl(u->u_side.s_fd, SIOCOUTQ, &n) ==
+	    0 && n > 0));
+}
+
+/*
+ * SPEC §5.4, misconfiguration made visible: a kept connection of s just
+ * finished a request (bound at since) or closed idle, while a new one,
+ * lent earlier, still has its request unread by php-fpm.  php-fpm served
+ * the later request and left the earlier waiting: its workers are pinned
+ * by our kept connections, so the pool is larger than pm.max_children.
  */
 static void
-slow_cb(evutil_socket_t fd, short ev, void *arg)
+pool_size_check(struct up_server *s, uint64_t since)
 {
-	struct upc	*u = arg;
-	struct up_pool	*p = u->u_pool;
-	size_t		 i, idle = 0;
+	struct up_pool	*p = s->us_pool;
+	struct upc	*f;
 	uint64_t	 now = now_ms();
 
-	(void)fd;
-	(void)ev;
-	for (i = 0; i < p->p_nsrv; i++)
-		idle += p->p_srv[i].us_bal->b_idle;
-	if (idle == 0 ||
-	    (p->p_warned != 0 && now - p->p_warned < WARN_EVERY_MS))
+	if (p->p_warned != 0 && now - p->p_warned < WARN_EVERY_MS)
+		return;
+	for (f = s->us_fresh; f != NULL; f = f->u_fnext)
+		if (f->u_bound_ms <= since && unread(f, now))
+			break;
+	if (f == NULL)
 		return;
 	p->p_warned = now;
-	log_warn(p->p_app->a_name, "upstream %s: a request waited %ld ms on a "
-	    "new connection while %zu kept connections sat idle: "
-	    "upstream_max_conns (%zu) is larger than php-fpm's "
-	    "pm.max_children", u->u_srv->us_text,
-	    p->p_app->a_upstream_idle_timeout_ms, idle, p->p_max);
+	log_warn(p->p_app->a_name, "upstream %s: a request on a new "
+	    "connection waited %lu ms unread by php-fpm while it served our "
+	    "kept connections: upstream_max_conns (%zu) is larger than "
+	    "php-fpm's pm.max_children", s->us_text,
+	    (unsigned long)(now - f->u_bound_ms), p->p_max);
 }

@@ -10,10 +10,13 @@
  * rest.
  *
  * Ownership: the pool owns its connections.  A bound connection is lent
- * to one front connection, which writes the request into it with
- * up_add*() and gives it back with up_release() or up_drop().  Every
- * callback into conn.c is the last thing the calling function does, so
- * the conn may close itself (and drop the upstream) from inside it.
+ * to one client (a request, or between requests without the pool its
+ * front connection), which writes the request into it with up_add*()
+ * and gives it back with up_release(), up_abandon() or up_drop().  The
+ * pool reaches its client only through the struct up_client_ops the
+ * client gave it (SPEC §7: calls go down), and every such call is the
+ * last thing the calling function does, so the client may drop the
+ * connection from inside it.
  */
 #ifndef FCN_DAEMON_UPSTREAM_H
 #define FCN_DAEMON_UPSTREAM_H
@@ -30,12 +33,32 @@
 #include "proto/balance.h"
 #include "proto/fcgi.h"
 
-struct conn;
 struct gen;
 struct up_pool;
+struct upc;
+
+/*
+ * How the pool reaches the client it serves (set by the client when it
+ * asks for a connection or holds one).  owner is the client's pointer.
+ */
+struct up_client_ops {
+	/* A queued request got its connection. */
+	void	(*ready)(void *owner, struct upc *);
+	/* php-fpm sent bytes (in u->u_side.s_in). */
+	void	(*input)(void *owner, struct upc *);
+	/* Our writes went out: the client may send more. */
+	void	(*drained)(void *owner, struct upc *);
+	/* The connection is gone: a retry is under way (ready or failed
+	   follows), or a held connection was closed by php-fpm. */
+	void	(*unbound)(void *owner);
+	/* status: "502 ..." / "503 ..." to answer, or NULL: close after
+	   relaying what came (php-fpm closed mid-response). */
+	void	(*failed)(void *owner, const char *status, const char *why);
+};
 
 /* One php-fpm address of an app. */
 struct up_server {
+	struct up_pool		*us_pool;
 	const char		*us_text;	/* the config's canonical text */
 	struct bal_server	*us_bal;	/* busy, idle, down: in the
 						   pool's array for bal_choose */
@@ -43,6 +66,8 @@ struct up_server {
 	int			 us_sslen;
 	int			 us_tcp;
 	struct upc		*us_idle;	/* LIFO: fewest busy workers */
+	struct upc		*us_fresh;	/* new connections whose
+						   request has no answer yet */
 	unsigned long		 us_connects;
 	unsigned long		 us_fails;
 };
@@ -51,13 +76,17 @@ struct up_server {
 struct upc {
 	struct up_pool		*u_pool;
 	struct up_server	*u_srv;
-	struct conn		*u_conn;	/* lent to; NULL when idle */
+	void			*u_owner;	/* lent to; NULL when idle */
+	const struct up_client_ops *u_ops;
 	struct side		 u_side;
 	struct fcgi_dec		 u_dec;		/* what php-fpm answers */
-	struct event		*u_timer;	/* connect, then idle timeout */
-	struct event		*u_slow;	/* first byte on a fresh conn */
+	struct event		*u_ctimer;	/* connect timeout */
+	struct event		*u_itimer;	/* idle timeout, in the pool */
 	struct upc		*u_next;	/* idle list */
-	struct up_wait		*u_wait;	/* of the conn it is lent to */
+	struct upc		*u_fnext;	/* its server's us_fresh */
+	struct upc		**u_fprevp;	/* NULL: not in us_fresh */
+	struct up_wait		*u_wait;	/* of the request it serves */
+	uint64_t		 u_bound_ms;	/* when it was lent */
 	struct evbuffer		*u_replay;	/* request bytes sent, for a
 						   retry (while u_replaying) */
 	int			 u_replaying;
@@ -67,14 +96,18 @@ struct upc {
 	int			 u_active;	/* a request is in flight */
 	int			 u_answered;	/* php-fpm sent a byte of it */
 	int			 u_written;	/* a byte reached the socket */
+	int			 u_draining;	/* its client left: php-fpm's
+						   answer is read to its end,
+						   then it goes idle */
 };
 
 /*
- * A front connection's place in the queue, embedded in struct conn.
- * Zero-filled is "not waiting".
+ * A request's place in the queue, embedded in struct req.  Zero-filled
+ * is "not waiting".
  */
 struct up_wait {
-	struct conn		*w_conn;
+	void			*w_owner;
+	const struct up_client_ops *w_ops;
 	struct up_pool		*w_pool;	/* while queued */
 	struct up_wait		*w_next;
 	struct event		*w_timer;	/* queue_timeout_ms */
@@ -87,7 +120,7 @@ struct up_wait {
 
 enum up_got {
 	UP_BOUND,	/* *out is lent to the conn */
-	UP_QUEUED,	/* conn_up_ready() comes later, or conn_up_failed() */
+	UP_QUEUED,	/* ops->ready() comes later, or ops->failed() */
 	UP_FAILED,	/* every server refused: answer 502 */
 };
 
@@ -120,18 +153,33 @@ enum up_got	up_acquire(struct up_pool *, struct up_wait *,
 		    struct upc **out);
 /* Leave the queue (the front closed or was answered). */
 void		up_cancel(struct up_pool *, struct up_wait *);
-/* A request starts on a connection the conn already holds (no pool). */
-void		up_request_start(struct upc *);
-/* The request on u ended with END_REQUEST; the conn keeps u (no pool). */
-void		up_request_done(struct upc *);
+/* The carry buffer and timer of w, freed (w is not queued). */
+void		up_wait_free(struct up_wait *);
+/*
+ * A request starts on a connection its front held between requests (no
+ * pool): w is its client now.
+ */
+void		up_request_start(struct upc *, struct up_wait *);
+/*
+ * The request on u ended with END_REQUEST; without the pool the front
+ * connection holds u for its next request (owner, ops: told when
+ * php-fpm closes it meanwhile, through ops->unbound).
+ */
+void		up_hold(struct upc *, const struct up_client_ops *, void *);
 /* Give u back after END_REQUEST: kept idle for the next request. */
 void		up_release(struct upc *);
 /* Give u back in any other state: it is closed, never reused. */
 void		up_drop(struct upc *);
+/*
+ * The client left mid-answer, with all of its request sent: php-fpm's
+ * answer is read and dropped to its END_REQUEST, then u goes idle
+ * (closed instead without the pool's keepalive or on any error).
+ */
+void		up_abandon(struct upc *);
 /* Request bytes for php-fpm, kept for a retry while that is possible. */
 void		up_add(struct upc *, const void *, size_t);
 void		up_add_buffer(struct upc *, struct evbuffer *, size_t);
-/* Write what is buffered; -1: the conn was told (conn_up_failed). */
+/* Write what is buffered; -1: the client was told (ops->failed). */
 int		up_flush(struct upc *);
 /* A reload replaced old by p: the counters go on (SPEC §6.1). */
 void		up_pool_inherit(struct up_pool *p, const struct up_pool *old);
@@ -145,19 +193,15 @@ void		up_status(const struct up_pool *, struct status_live *,
 		    struct status_upstream *su, size_t cap);
 /*
  * Does at least one upstream accept a connection (a kept idle one
- * counts)?  For the ping page.  A TCP connect is waited for at most
- * 100 ms.  1 yes; 0 no, with *why.
+ * counts)?  For the ping page, without blocking the loop: 1 yes, 0 no
+ * (*why says why), -1 a TCP connect is under way: done(owner, ok, why)
+ * is called later, within connect_timeout_ms, unless up_ping_cancel()
+ * is called on *pg first.
  */
-int		up_ping(const struct up_pool *, const char **why);
-
-/* Callbacks into conn.c (each the last thing its caller does). */
-void	conn_up_ready(struct conn *, struct upc *);
-void	conn_up_input(struct conn *, struct upc *);
-void	conn_up_drained(struct conn *, struct upc *);
-/* u is gone (retry under way: conn_up_ready follows, or failed). */
-void	conn_up_unbound(struct conn *);
-/* status: "502 ..." / "503 ..." to answer, or NULL: close after relaying
-   what came (php-fpm closed mid-response). */
-void	conn_up_failed(struct conn *, const char *status, const char *why);
+struct up_ping;
+int		up_ping(struct up_pool *, void (*done)(void *, int,
+		    const char *), void *owner, struct up_ping **pg,
+		    const char **why);
+void		up_ping_cancel(struct up_ping *);
 
 #endif

@@ -17,9 +17,10 @@ static inline uint32_t	get_be31(const uint8_t *);
 static enum fcgi_status	check_type_id(const struct fcgi_rec *);
 static enum fcgi_status	check_webserver(struct fcgi_dec *);
 static enum fcgi_status	check_app(const struct fcgi_dec *);
-static enum fcgi_status	check_mux(struct fcgi_dec *);
-static int		mux_slot(const struct fcgi_mux *, unsigned);
-static int		mux_recent(const struct fcgi_mux *, unsigned);
+static enum fcgi_status	check_begin(struct fcgi_dec *, int);
+static enum fcgi_status	check_gone(struct fcgi_dec *);
+static int		slot_of(const struct fcgi_dec *, unsigned);
+static int		recent_of(const struct fcgi_dec *, unsigned);
 static void		end_record(struct fcgi_dec *);
 static size_t		pair_size(const struct param *);
 static uint8_t		*put_len(uint8_t *, uint32_t);
@@ -44,77 +45,67 @@ fcgi_dec_init(struct fcgi_dec *d, enum fcgi_side side)
 	memset(d, 0, sizeof(*d));
 	d->d_side = side;
 	d->d_state = ST_HDR;
-	d->d_phase = FCGI_PHASE_IDLE;
+	d->d_cap = 1;
+	d->d_cur = -1;
 }
 
 void
-fcgi_dec_init_mux(struct fcgi_dec *d, struct fcgi_mux *m)
+fcgi_dec_set_cap(struct fcgi_dec *d, size_t cap)
 {
-	fcgi_dec_init(d, FCGI_SIDE_MUX);
-	memset(m, 0, sizeof(*m));
-	d->d_mux = m;
+	d->d_cap = cap < 1 ? 1 : cap > FCGI_REQS_MAX ? FCGI_REQS_MAX : cap;
 }
 
 static int
-mux_slot(const struct fcgi_mux *m, unsigned id)
+slot_of(const struct fcgi_dec *d, unsigned id)
 {
 	int	i;
 
-	for (i = 0; i < FCGI_MUX_MAX; i++)
-		if (m->m_id[i] == id)
+	for (i = 0; i < FCGI_REQS_MAX; i++)
+		if (d->d_slot[i].s_id == id)
 			return (i);
 	return (-1);
 }
 
 static int
-mux_recent(const struct fcgi_mux *m, unsigned id)
+recent_of(const struct fcgi_dec *d, unsigned id)
 {
 	size_t	i;
 
-	for (i = 0; i < FCGI_MUX_RECENT; i++)
-		if (m->m_recent[i] == id)
+	for (i = 0; i < FCGI_RECENT; i++)
+		if (d->d_recent[i] == id)
 			return ((int)i);
 	return (-1);
 }
 
-int
-fcgi_begin_keeps(const uint8_t *buf, size_t len)
-{
-	if (len >= 2 && buf[1] != FCGI_BEGIN_REQUEST)
-		return (0);
-	if (len < FCGI_HEADER_LEN + 3)
-		return (-1);
-	return ((buf[FCGI_HEADER_LEN + 2] & FCGI_KEEP_CONN) != 0);
-}
-
-int
-fcgi_mux_live(const struct fcgi_mux *m, unsigned id)
-{
-	return (id != 0 && mux_slot(m, id) >= 0);
-}
-
 void
-fcgi_mux_end(struct fcgi_mux *m, unsigned id)
+fcgi_dec_end(struct fcgi_dec *d, int slot, int cut)
 {
-	int	i;
+	struct fcgi_slot	*s;
 
-	if (id == 0 || (i = mux_slot(m, id)) < 0)
+	if (slot < 0 || slot >= FCGI_REQS_MAX || d->d_slot[slot].s_id == 0)
 		return;
-	m->m_id[i] = 0;
-	m->m_live--;
-	if (m->m_params == id)
-		m->m_params = 0;
-	m->m_recent[m->m_rnext] = (uint16_t)id;
-	m->m_rnext = (m->m_rnext + 1) % FCGI_MUX_RECENT;
+	s = &d->d_slot[slot];
+	d->d_recent[d->d_rnext] = s->s_id;
+	d->d_recent_cut[d->d_rnext] = cut && s->s_phase != FCGI_PHASE_DONE;
+	d->d_rnext = (d->d_rnext + 1) % FCGI_RECENT;
+	s->s_id = 0;
+	s->s_phase = 0;
+	d->d_live--;
+	if (d->d_cur == slot)
+		d->d_cur = -1;
 }
 
-void
-fcgi_dec_request_done(struct fcgi_dec *d)
+int
+fcgi_dec_between(const struct fcgi_dec *d)
 {
-	d->d_phase = FCGI_PHASE_IDLE;
-	d->d_done_id = d->d_id;
-	d->d_id = 0;
-	d->d_blen = 0;
+	return (d->d_state == ST_HDR && d->d_hlen == 0);
+}
+
+int
+fcgi_dec_phase(const struct fcgi_dec *d, int slot)
+{
+	return (slot < 0 || slot >= FCGI_REQS_MAX ? FCGI_PHASE_BEGIN :
+	    d->d_slot[slot].s_phase);
 }
 
 const char *
@@ -126,7 +117,7 @@ fcgi_strerror(enum fcgi_status st)
 	case FCGI_DEC_MORE:
 		return ("need more input");
 	case FCGI_DEC_HOLD:
-		return ("next request held until this one ends");
+		return ("next request held until one ends");
 	case FCGI_DEC_ERR_VERSION:
 		return ("unsupported FastCGI version");
 	case FCGI_DEC_ERR_TYPE:
@@ -143,6 +134,9 @@ fcgi_strerror(enum fcgi_status st)
 		return ("params larger than max_params_bytes");
 	case FCGI_DEC_ERR_SPACE:
 		return ("output buffer too small");
+	case FCGI_DEC_ERR_FULL:
+		return ("BEGIN_REQUEST beyond FCGI_MAX_REQS while a request "
+		    "in flight still sends its input");
 	}
 	return ("unknown status");
 }
@@ -183,63 +177,106 @@ check_type_id(const struct fcgi_rec *r)
 	}
 }
 
-/* SPEC §5.1: what a web server may send, and when. */
+/*
+ * A BEGIN_REQUEST (SPEC §5.1, §5.4).  A full connection makes it wait
+ * only while every request in flight has all its input: then each of
+ * them ends without another byte from the web server, and waiting cannot
+ * stall.  Otherwise the records that would end one may sit behind it in
+ * the socket, so the connection is refused instead (FCGI_MAX_REQS says
+ * how many it takes).  Holding also serves a client that pipelines on a
+ * connection without multiplexing (HAProxy "option mpxs-conns" ignores
+ * FCGI_MPXS_CONNS=0): it gets what php-fpm gives it.
+ */
+static enum fcgi_status
+check_begin(struct fcgi_dec *d, int s)
+{
+	size_t	i, done = 0;
+
+	if (s >= 0)
+		return (d->d_slot[s].s_phase == FCGI_PHASE_DONE ?
+		    FCGI_DEC_HOLD : FCGI_DEC_ERR_SEQUENCE);
+	if (d->d_live >= d->d_cap) {
+		for (i = 0; i < FCGI_REQS_MAX; i++)
+			done += d->d_slot[i].s_id != 0 &&
+			    d->d_slot[i].s_phase == FCGI_PHASE_DONE;
+		return (done == d->d_live ? FCGI_DEC_HOLD : FCGI_DEC_ERR_FULL);
+	}
+	if (d->d_rec.r_clen != 8)
+		return (FCGI_DEC_ERR_BEGIN);
+	s = slot_of(d, 0);
+	d->d_slot[s].s_id = d->d_rec.r_id;
+	d->d_slot[s].s_phase = FCGI_PHASE_BEGIN;
+	d->d_live++;
+	d->d_cur = s;
+	d->d_blen = 0;
+	if ((s = recent_of(d, d->d_rec.r_id)) >= 0)
+		d->d_recent[s] = 0;
+	return (FCGI_DEC_OK);
+}
+
+/*
+ * A record for an id not in flight.  php-fpm may answer before the web
+ * server's empty STDIN: Apache mod_proxy_fcgi sends it late, even on a
+ * kept connection; php-fpm skips it, and so do we.  The rest of a request
+ * the daemon answered before its input was in is skipped whole.
+ */
+static enum fcgi_status
+check_gone(struct fcgi_dec *d)
+{
+	const struct fcgi_rec	*r = &d->d_rec;
+	int			 i;
+
+	if ((i = recent_of(d, r->r_id)) >= 0) {
+		if (d->d_recent_cut[i] || (r->r_clen == 0 &&
+		    (r->r_type == FCGI_STDIN || r->r_type == FCGI_DATA))) {
+			d->d_skip = 1;
+			return (FCGI_DEC_OK);
+		}
+		return (FCGI_DEC_ERR_SEQUENCE);
+	}
+	/* One request at a time and none begun: out of sequence. */
+	return (d->d_cap == 1 && d->d_live == 0 ? FCGI_DEC_ERR_SEQUENCE :
+	    FCGI_DEC_ERR_ID);
+}
+
+/* SPEC §5.1: what a web server may send, and when, per request. */
 static enum fcgi_status
 check_webserver(struct fcgi_dec *d)
 {
 	const struct fcgi_rec	*r = &d->d_rec;
 	enum fcgi_status	 st;
+	int			 s, ph;
 
+	d->d_cur = -1;
 	if ((st = check_type_id(r)) != FCGI_DEC_OK ||
 	    r->r_type == FCGI_GET_VALUES)
 		return (st);
-	if (r->r_type == FCGI_BEGIN_REQUEST) {
-		/*
-		 * A client that multiplexes although we cannot (HAProxy
-		 * "option mpxs-conns" ignores FCGI_MPXS_CONNS=0) gets what
-		 * php-fpm gives it: the next request is read once this one
-		 * ended.  Only when this one's input is complete, so holding
-		 * can never starve it of its own STDIN.
-		 */
-		if (d->d_phase == FCGI_PHASE_DONE)
-			return (FCGI_DEC_HOLD);
-		if (d->d_phase != FCGI_PHASE_IDLE)
-			return (FCGI_DEC_ERR_SEQUENCE);
-		if (r->r_clen != 8)
-			return (FCGI_DEC_ERR_BEGIN);
-		d->d_id = r->r_id;
-		d->d_done_id = 0;
-		d->d_blen = 0;
-		return (FCGI_DEC_OK);
-	}
-	/*
-	 * php-fpm may answer before the web server's empty STDIN: Apache
-	 * mod_proxy_fcgi sends it late, even on a kept connection.  php-fpm
-	 * skips it; so do we, and nothing else out of sequence.
-	 */
-	if (d->d_phase == FCGI_PHASE_IDLE && d->d_done_id != 0 &&
-	    r->r_id == d->d_done_id && r->r_clen == 0 &&
-	    (r->r_type == FCGI_STDIN || r->r_type == FCGI_DATA)) {
-		d->d_skip = 1;
-		return (FCGI_DEC_OK);
-	}
-	if (d->d_phase == FCGI_PHASE_IDLE)
-		return (FCGI_DEC_ERR_SEQUENCE);
-	if (r->r_id != d->d_id)
-		return (FCGI_DEC_ERR_ID);
+	s = slot_of(d, r->r_id);
+	if (r->r_type == FCGI_BEGIN_REQUEST)
+		return (check_begin(d, s));
+	if (s < 0)
+		return (check_gone(d));
+	ph = d->d_slot[s].s_phase;
 	switch (r->r_type) {
 	case FCGI_PARAMS:
-		return (d->d_phase == FCGI_PHASE_PARAMS ? FCGI_DEC_OK :
-		    FCGI_DEC_ERR_SEQUENCE);
+		st = ph == FCGI_PHASE_PARAMS ? FCGI_DEC_OK :
+		    FCGI_DEC_ERR_SEQUENCE;
+		break;
 	case FCGI_STDIN:
-		return (d->d_phase == FCGI_PHASE_BODY ? FCGI_DEC_OK :
-		    FCGI_DEC_ERR_SEQUENCE);
+		st = ph == FCGI_PHASE_BODY ? FCGI_DEC_OK :
+		    FCGI_DEC_ERR_SEQUENCE;
+		break;
 	case FCGI_DATA:
-		return (d->d_phase >= FCGI_PHASE_BODY ? FCGI_DEC_OK :
-		    FCGI_DEC_ERR_SEQUENCE);
+		st = ph >= FCGI_PHASE_BODY ? FCGI_DEC_OK :
+		    FCGI_DEC_ERR_SEQUENCE;
+		break;
 	default:
-		return (FCGI_DEC_OK);	/* ABORT_REQUEST, in any phase */
+		st = FCGI_DEC_OK;	/* ABORT_REQUEST, in any phase */
+		break;
 	}
+	if (st == FCGI_DEC_OK)
+		d->d_cur = s;
+	return (st);
 }
 
 static enum fcgi_status
@@ -257,67 +294,26 @@ check_app(const struct fcgi_dec *d)
 	}
 }
 
-/*
- * SPEC §5.4, a multiplexing web server: which request a record belongs
- * to.  The sequence within a request is its own decoder's to check.
- */
-static enum fcgi_status
-check_mux(struct fcgi_dec *d)
-{
-	const struct fcgi_rec	*r = &d->d_rec;
-	struct fcgi_mux		*m = d->d_mux;
-	enum fcgi_status	 st;
-	int			 i;
-
-	if ((st = check_type_id(r)) != FCGI_DEC_OK ||
-	    r->r_type == FCGI_GET_VALUES)
-		return (st);
-	if (r->r_type == FCGI_BEGIN_REQUEST) {
-		if (mux_slot(m, r->r_id) >= 0)
-			return (FCGI_DEC_ERR_SEQUENCE);
-		if (r->r_clen != 8)
-			return (FCGI_DEC_ERR_BEGIN);
-		if (m->m_live == FCGI_MUX_MAX || m->m_params != 0)
-			return (FCGI_DEC_HOLD);
-		i = mux_slot(m, 0);
-		m->m_id[i] = r->r_id;
-		m->m_live++;
-		m->m_params = r->r_id;
-		if ((i = mux_recent(m, r->r_id)) >= 0)
-			m->m_recent[i] = 0;
-		return (FCGI_DEC_OK);
-	}
-	if (r->r_id != FCGI_NULL_REQUEST_ID && mux_slot(m, r->r_id) >= 0) {
-		if (r->r_type == FCGI_PARAMS && r->r_clen == 0 &&
-		    m->m_params == r->r_id)
-			m->m_params = 0;
-		return (FCGI_DEC_OK);
-	}
-	if (r->r_id != FCGI_NULL_REQUEST_ID && mux_recent(m, r->r_id) >= 0) {
-		d->d_skip = 1;
-		return (FCGI_DEC_OK);
-	}
-	return (FCGI_DEC_ERR_ID);
-}
-
 /* Phase changes happen when a record is complete. */
 static void
 end_record(struct fcgi_dec *d)
 {
 	const struct fcgi_rec	*r = &d->d_rec;
+	struct fcgi_slot	*s;
 
 	d->d_state = ST_HDR;
 	d->d_hlen = 0;
-	if (d->d_side != FCGI_SIDE_WEBSERVER)
+	if (d->d_side != FCGI_SIDE_WEBSERVER || d->d_cur < 0)
 		return;
+	s = &d->d_slot[d->d_cur];
 	if (r->r_type == FCGI_BEGIN_REQUEST) {
 		d->d_role = get_be16(d->d_begin);
 		d->d_flags = d->d_begin[2];
-		d->d_phase = FCGI_PHASE_PARAMS;
+		s->s_phase = FCGI_PHASE_PARAMS;
 	} else if (r->r_type == FCGI_PARAMS && r->r_clen == 0) {
-		d->d_phase = FCGI_PHASE_BODY;
+		s->s_phase = FCGI_PHASE_BODY;
 	} else if (r->r_type == FCGI_STDIN && r->r_clen == 0) {
-		d->d_phase = FCGI_PHASE_DONE;
+		s->s_phase = FCGI_PHASE_DONE;
 	}
 }
 
@@ -329,6 +325,7 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 	size_t			off = 0, n;
 
 	memset(out, 0, sizeof(*out));
+	out->i_slot = -1;
 	for (;;) {
 		switch (d->d_state) {
 		case ST_HDR:
@@ -353,8 +350,7 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 			if (d->d_rec.r_version != FCGI_VERSION_1)
 				return (FCGI_DEC_ERR_VERSION);
 			st = d->d_side == FCGI_SIDE_WEBSERVER ?
-			    check_webserver(d) : d->d_side == FCGI_SIDE_MUX ?
-			    check_mux(d) : check_app(d);
+			    check_webserver(d) : check_app(d);
 			if (st != FCGI_DEC_OK)
 				return (st);
 			d->d_left = d->d_rec.r_clen;
@@ -364,6 +360,7 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 				continue;
 			out->i_kind = FCGI_ITEM_HEADER;
 			out->i_rec = d->d_rec;
+			out->i_slot = d->d_cur;
 			return (FCGI_DEC_OK);
 		case ST_CONTENT:
 			if (d->d_left == 0) {
@@ -390,6 +387,7 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 			}
 			out->i_kind = FCGI_ITEM_CONTENT;
 			out->i_rec = d->d_rec;
+			out->i_slot = d->d_cur;
 			out->i_data = buf + off;
 			out->i_len = n;
 			*used = off + n;
@@ -413,6 +411,7 @@ fcgi_dec_next(struct fcgi_dec *d, const uint8_t *buf, size_t len,
 			}
 			out->i_kind = FCGI_ITEM_END;
 			out->i_rec = d->d_rec;
+			out->i_slot = d->d_cur;
 			end_record(d);
 			*used = off;
 			return (FCGI_DEC_OK);

@@ -24,54 +24,52 @@
 enum fcgi_status {
 	FCGI_DEC_OK,		/* one item decoded into *out */
 	FCGI_DEC_MORE,		/* all input consumed, need more bytes */
-	FCGI_DEC_HOLD,		/* a BEGIN_REQUEST waits for the request in
-				   flight to end: call again after
-				   fcgi_dec_request_done() */
+	FCGI_DEC_HOLD,		/* a BEGIN_REQUEST waits: the connection is
+				   full and every request in flight has all
+				   its input; call again after
+				   fcgi_dec_end() */
 	FCGI_DEC_ERR_VERSION,	/* version byte != 1 */
 	FCGI_DEC_ERR_TYPE,	/* unknown type, or wrong direction */
-	FCGI_DEC_ERR_ID,	/* request id differs from BEGIN_REQUEST's */
+	FCGI_DEC_ERR_ID,	/* a record for a request that never began */
 	FCGI_DEC_ERR_SEQUENCE,	/* record not allowed in this phase */
 	FCGI_DEC_ERR_BEGIN,	/* BEGIN_REQUEST body not 8 bytes */
 	FCGI_DEC_ERR_PAIR,	/* name-value pair cut by the end of PARAMS */
 	FCGI_DEC_ERR_TOOBIG,	/* params over the limit: answer 431 */
 	FCGI_DEC_ERR_SPACE,	/* encoder: output buffer too small */
+	FCGI_DEC_ERR_FULL,	/* a BEGIN_REQUEST beyond the connection's
+				   capacity while a request in flight still
+				   sends its input: waiting could stall */
 };
 
 /* Which side the decoder reads. */
 enum fcgi_side {
-	FCGI_SIDE_WEBSERVER,	/* requests: BEGIN, PARAMS, STDIN, ... */
+	FCGI_SIDE_WEBSERVER,	/* requests: BEGIN, PARAMS, STDIN, ... by
+				   request id, up to d_cap at once */
 	FCGI_SIDE_APP,		/* responses: STDOUT, STDERR, END_REQUEST */
-	FCGI_SIDE_MUX,		/* a multiplexing web server: records checked
-				   and routed by request id (struct fcgi_mux);
-				   each request's own sequence is checked by
-				   a FCGI_SIDE_WEBSERVER decoder of its own */
 };
 
 /*
- * The requests in flight on one multiplexed connection (SPEC §5.4).  At
- * most FCGI_MUX_MAX at once, and only one still sending its params, so a
- * connection holds one params arena at a time (SPEC §5.5): a BEGIN_REQUEST
- * beyond that is held (FCGI_DEC_HOLD) until a request ends or its params
- * are complete.  The last FCGI_MUX_RECENT ended ids are remembered: what
+ * A web server's requests in flight on one connection: at most
+ * FCGI_REQS_MAX (SPEC §5.4: min(16, the pool's capacity); 1 without the
+ * pool).  Each has a slot; every record is checked against its request's
+ * phase and reported with the slot, so the daemon routes it without a
+ * second decode.  The last FCGI_RECENT ended ids are remembered: what
  * still comes for them (the rest of a request the daemon answered early,
  * a late empty STDIN) is consumed without an item.
  */
-#define FCGI_MUX_MAX		16
-#define FCGI_MUX_RECENT		16
-
-struct fcgi_mux {
-	uint16_t	m_id[FCGI_MUX_MAX];	/* in flight, 0: free */
-	uint16_t	m_params;	/* the one sending params, 0: none */
-	uint16_t	m_recent[FCGI_MUX_RECENT];
-	size_t		m_rnext;
-	size_t		m_live;
-};
+#define FCGI_REQS_MAX		16
+#define FCGI_RECENT		16
 
 enum fcgi_phase {
-	FCGI_PHASE_IDLE,	/* waiting for BEGIN_REQUEST */
+	FCGI_PHASE_BEGIN,	/* BEGIN_REQUEST body being read */
 	FCGI_PHASE_PARAMS,	/* between BEGIN and the empty PARAMS */
 	FCGI_PHASE_BODY,	/* STDIN / DATA */
-	FCGI_PHASE_DONE,	/* empty STDIN seen; waiting for END_REQUEST */
+	FCGI_PHASE_DONE,	/* empty STDIN seen: all input is in */
+};
+
+struct fcgi_slot {
+	uint16_t	s_id;		/* 0: free */
+	uint8_t		s_phase;	/* enum fcgi_phase */
 };
 
 struct fcgi_rec {
@@ -91,6 +89,8 @@ enum fcgi_item_kind {
 struct fcgi_item {
 	enum fcgi_item_kind	i_kind;
 	struct fcgi_rec		i_rec;
+	int			i_slot;	/* web server side: the request's
+					   slot; -1 for management records */
 	const uint8_t		*i_data;
 	size_t			i_len;
 };
@@ -105,46 +105,48 @@ struct fcgi_dec {
 	uint32_t	d_left;		/* content bytes left in this record */
 	uint32_t	d_padleft;
 	/* Request tracking, FCGI_SIDE_WEBSERVER only. */
-	enum fcgi_phase	d_phase;
-	uint16_t	d_id;
+	size_t		d_cap;		/* requests in flight at most */
+	size_t		d_live;
+	struct fcgi_slot d_slot[FCGI_REQS_MAX];
+	uint16_t	d_recent[FCGI_RECENT];
+	uint8_t		d_recent_cut[FCGI_RECENT];	/* ended before
+							   its input */
+	size_t		d_rnext;
+	int		d_cur;		/* slot of this record, -1: none */
 	uint8_t		d_begin[8];	/* FCGI_BeginRequestBody */
 	size_t		d_blen;
 	uint16_t	d_role;		/* valid once BEGIN_REQUEST ended */
 	uint8_t		d_flags;	/* FCGI_KEEP_CONN */
-	uint16_t	d_done_id;	/* the request that just ended, until
-					   the next BEGIN_REQUEST (0: none) */
 	int		d_skip;		/* this record is consumed silently */
-	struct fcgi_mux	*d_mux;		/* FCGI_SIDE_MUX only */
 };
 
+/* A decoder for side; a web server side takes one request at a time. */
 void		fcgi_dec_init(struct fcgi_dec *, enum fcgi_side);
-/* A FCGI_SIDE_MUX decoder routing by m (zeroed here). */
-void		fcgi_dec_init_mux(struct fcgi_dec *, struct fcgi_mux *m);
-/* Request id ended (answered, or given up): its slot frees. */
-void		fcgi_mux_end(struct fcgi_mux *, unsigned id);
+/* Web server side: up to cap requests at once (1..FCGI_REQS_MAX). */
+void		fcgi_dec_set_cap(struct fcgi_dec *, size_t cap);
 /*
- * The first bytes of a connection: does its first record, a
- * BEGIN_REQUEST, ask to keep the connection (1)?  0: it does not, or the
- * first record is something else; -1: too few bytes to tell.
+ * The request in slot ended: the slot frees.  What still comes for its
+ * id is consumed silently (see FCGI_RECENT): every record when cut (the
+ * daemon answered before its input was in), else only an empty STDIN or
+ * DATA (php-fpm answered before the web server's last record).
  */
-int		fcgi_begin_keeps(const uint8_t *buf, size_t len);
-/* Is id in flight on m? */
-int		fcgi_mux_live(const struct fcgi_mux *, unsigned id);
+void		fcgi_dec_end(struct fcgi_dec *, int slot, int cut);
+/* Between records: no part of a record is pending (1), or 0. */
+int		fcgi_dec_between(const struct fcgi_dec *);
+/* The phase of the request in slot (enum fcgi_phase). */
+int		fcgi_dec_phase(const struct fcgi_dec *, int slot);
 /*
  * Decode from buf.  Returns FCGI_DEC_OK with one item (*used bytes
  * consumed), FCGI_DEC_MORE when all of buf was consumed without a whole
- * item, FCGI_DEC_HOLD when the next record is a BEGIN_REQUEST while the
- * request in flight has all its input but no END_REQUEST yet (the header
- * is kept; stop feeding, call again once the request is done, len may
- * be 0 then), or an error (the connection must be closed).  CONTENT
- * items point into buf.  A BEGIN_REQUEST's role and flags are in
- * d_role/d_flags when its END item is returned.  An empty STDIN or DATA
- * record of the request that just ended is consumed without an item.
+ * item, FCGI_DEC_HOLD when the next record is a BEGIN_REQUEST that must
+ * wait for a request to end (the header is kept; stop feeding, call
+ * again after fcgi_dec_end(), len may be 0 then), or an error (the
+ * connection must be closed).  CONTENT items point into buf.  A
+ * BEGIN_REQUEST's role and flags are in d_role/d_flags when its END
+ * item is returned.
  */
 enum fcgi_status fcgi_dec_next(struct fcgi_dec *, const uint8_t *buf,
 		    size_t len, size_t *used, struct fcgi_item *out);
-/* The app ended the request (END_REQUEST relayed): accept a new BEGIN. */
-void		fcgi_dec_request_done(struct fcgi_dec *);
 const char	*fcgi_strerror(enum fcgi_status);
 const char	*fcgi_type_name(unsigned);
 

@@ -301,8 +301,8 @@ static const struct err_case err_cases[] = {
 	{ "second BEGIN in flight", b_two_begins, FCGI_DEC_ERR_SEQUENCE },
 	{ "BEGIN before END_REQUEST is held", b_begin_after_stdin,
 	    FCGI_DEC_HOLD },
-	{ "BEGIN while the body is coming", b_begin_in_body,
-	    FCGI_DEC_ERR_SEQUENCE },
+	{ "another BEGIN on a full connection while the body is coming",
+	    b_begin_in_body, FCGI_DEC_ERR_FULL },
 	{ "STDIN after the empty STDIN", b_stdin_after_end,
 	    FCGI_DEC_ERR_SEQUENCE },
 	{ "PARAMS after the empty PARAMS", b_params_after_end,
@@ -406,8 +406,10 @@ check_encoded(const uint8_t *o, size_t len, const struct params *want,
 	char			*w;
 
 	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
-	d.d_phase = FCGI_PHASE_PARAMS;
-	d.d_id = (uint16_t)id;
+	/* Request id in flight, its params coming. */
+	d.d_slot[0].s_id = (uint16_t)id;
+	d.d_slot[0].s_phase = FCGI_PHASE_PARAMS;
+	d.d_live = 1;
 	fcgi_nv_init(&nv, 1 << 20);
 	for (;;) {
 		st = fcgi_dec_next(&d, o + off, len - off, &used, &it);
@@ -425,7 +427,7 @@ check_encoded(const uint8_t *o, size_t len, const struct params *want,
 		}
 	}
 	CU_ASSERT_EQUAL(off, len);
-	CU_ASSERT_EQUAL(d.d_phase, FCGI_PHASE_BODY);
+	CU_ASSERT_EQUAL(fcgi_dec_phase(&d, 0), FCGI_PHASE_BODY);
 	w = strdup(params_to_text(want));
 	CU_ASSERT_STRING_EQUAL(params_to_text(p), w);
 	free(w);
@@ -536,12 +538,13 @@ test_fcgi_keep_conn_second_request(void)
 		    it.i_rec.r_type == FCGI_STDIN) {
 			ends++;
 			/* The daemon relayed END_REQUEST. */
-			fcgi_dec_request_done(&d);
+			fcgi_dec_end(&d, it.i_slot, 0);
 		}
 	}
 	CU_ASSERT_EQUAL(st, FCGI_DEC_MORE);
 	CU_ASSERT_EQUAL(ends, 1);
-	CU_ASSERT_EQUAL(d.d_phase, FCGI_PHASE_PARAMS);
+	CU_ASSERT_EQUAL(d.d_live, 1);
+	CU_ASSERT_EQUAL(fcgi_dec_phase(&d, 0), FCGI_PHASE_PARAMS);
 	CU_ASSERT_EQUAL(d.d_flags, FCGI_KEEP_CONN);
 }
 
@@ -598,8 +601,8 @@ answered_early(struct fcgi_dec *d)
 	while (fcgi_dec_next(d, B.b + off, B.n - off, &used, &it) ==
 	    FCGI_DEC_OK)
 		off += used;
-	CU_ASSERT_EQUAL(d->d_phase, FCGI_PHASE_BODY);
-	fcgi_dec_request_done(d);	/* END_REQUEST relayed */
+	CU_ASSERT_EQUAL(fcgi_dec_phase(d, 0), FCGI_PHASE_BODY);
+	fcgi_dec_end(d, 0, 0);	/* php-fpm's END_REQUEST relayed */
 }
 
 static void
@@ -676,7 +679,7 @@ test_fcgi_second_begin_held(void)
 		CU_ASSERT_EQUAL(fcgi_dec_next(&d, B.b + off, B.n - off,
 		    &used, &it), FCGI_DEC_HOLD);
 		CU_ASSERT_EQUAL(used, 0);
-		fcgi_dec_request_done(&d);
+		fcgi_dec_end(&d, 0, 0);
 		st = fcgi_dec_next(&d, B.b + off, 0, &used, &it);
 		CU_ASSERT_EQUAL(st, FCGI_DEC_OK);
 		CU_ASSERT_EQUAL(it.i_kind, FCGI_ITEM_HEADER);
@@ -686,14 +689,15 @@ test_fcgi_second_begin_held(void)
 		    &it)) == FCGI_DEC_OK)
 			off += used;
 		CU_ASSERT_EQUAL(st, FCGI_DEC_MORE);
-		CU_ASSERT_EQUAL(d.d_phase, FCGI_PHASE_BODY);
-		CU_ASSERT_EQUAL(d.d_id, 2);
+		CU_ASSERT_EQUAL(d.d_slot[0].s_id, 2);
+		CU_ASSERT_EQUAL(fcgi_dec_phase(&d, 0), FCGI_PHASE_BODY);
 	}
 }
 
 /*
- * Decode B from off with a mux decoder until it stops; the items' ids
- * and kinds are counted per id (HEADER+END per record, CONTENT bytes).
+ * Decode B from off until the decoder stops; records (END items) and
+ * CONTENT bytes are counted per id, and every item's slot must hold its
+ * record's id.
  */
 static enum fcgi_status
 mux_run(struct fcgi_dec *d, size_t *off, size_t step, unsigned *recs,
@@ -711,6 +715,12 @@ mux_run(struct fcgi_dec *d, size_t *off, size_t step, unsigned *recs,
 			continue;
 		if (st != FCGI_DEC_OK)
 			return (st);
+		if (it.i_rec.r_id == 0) {
+			CU_ASSERT_EQUAL(it.i_slot, -1);
+		} else if (it.i_slot >= 0) {
+			CU_ASSERT_EQUAL(d->d_slot[it.i_slot].s_id,
+			    it.i_rec.r_id);
+		}
 		if (it.i_kind == FCGI_ITEM_END)
 			recs[it.i_rec.r_id]++;
 		else if (it.i_kind == FCGI_ITEM_CONTENT)
@@ -718,33 +728,70 @@ mux_run(struct fcgi_dec *d, size_t *off, size_t step, unsigned *recs,
 	}
 }
 
-/* The first BEGIN_REQUEST decides whether a connection may multiplex. */
-static void
-test_fcgi_begin_keeps(void)
+/* The slot of id, -1 when it is not in flight. */
+static int
+slot_of(const struct fcgi_dec *d, unsigned id)
 {
-	size_t	n;
+	int	i;
+
+	for (i = 0; i < FCGI_REQS_MAX; i++)
+		if (d->d_slot[i].s_id == id)
+			return (i);
+	return (-1);
+}
+
+/*
+ * SPEC §5.4, issue 20: the interleaving that stalled the old core, three
+ * requests on a connection of three, one pair split across id 1's two
+ * PARAMS records; routed by slot at every split, nothing held.
+ */
+static void
+test_fcgi_interleaved_three(void)
+{
+	struct fcgi_dec		 d;
+	size_t			 off, bytes[8], step;
+	unsigned		 recs[8];
+	enum fcgi_status	 st;
 
 	B.n = 0;
 	begin(&B, 1, FCGI_KEEP_CONN);
-	for (n = 0; n < 11; n++)
-		CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, n), n >= 2 &&
-		    B.b[1] != FCGI_BEGIN_REQUEST ? 0 : -1);
-	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, 11), 1);
-	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, B.n), 1);
-	B.n = 0;
-	begin(&B, 1, 0);
-	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, B.n), 0);
-	B.n = 0;
-	rec(&B, 1, FCGI_GET_VALUES, 0, NULL, 0, 0);
-	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, 2), 0);
-	CU_ASSERT_EQUAL(fcgi_begin_keeps(B.b, 1), -1);
+	begin(&B, 2, FCGI_KEEP_CONN);
+	rec(&B, 1, FCGI_PARAMS, 1, "\001\003ab", 4, 4);	/* cut pair */
+	rec(&B, 1, FCGI_PARAMS, 2, "\001\001xy", 4, 4);
+	begin(&B, 3, FCGI_KEEP_CONN);
+	rec(&B, 1, FCGI_PARAMS, 1, "cd", 2, 6);
+	rec(&B, 1, FCGI_PARAMS, 3, "\001\001zz", 4, 0);
+	rec(&B, 1, FCGI_PARAMS, 2, NULL, 0, 0);
+	rec(&B, 1, FCGI_PARAMS, 1, NULL, 0, 0);
+	rec(&B, 1, FCGI_STDIN, 2, NULL, 0, 0);
+	rec(&B, 1, FCGI_PARAMS, 3, NULL, 0, 0);
+	rec(&B, 1, FCGI_STDIN, 3, NULL, 0, 0);
+	rec(&B, 1, FCGI_STDIN, 1, NULL, 0, 0);
+	for (step = 1; step <= B.n; step += step < 20 ? 1 : 7) {
+		fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+		fcgi_dec_set_cap(&d, 3);
+		memset(recs, 0, sizeof(recs));
+		memset(bytes, 0, sizeof(bytes));
+		off = 0;
+		st = mux_run(&d, &off, step, recs, bytes);
+		CU_ASSERT_EQUAL(st, FCGI_DEC_MORE);
+		CU_ASSERT_EQUAL(off, B.n);
+		CU_ASSERT_EQUAL(recs[1], 5);
+		CU_ASSERT_EQUAL(recs[2], 4);
+		CU_ASSERT_EQUAL(recs[3], 4);
+		CU_ASSERT_EQUAL(bytes[1], 6);
+		CU_ASSERT_EQUAL(d.d_live, 3);
+		CU_ASSERT_EQUAL(fcgi_dec_phase(&d, slot_of(&d, 1)),
+		    FCGI_PHASE_DONE);
+		CU_ASSERT_EQUAL(fcgi_dec_phase(&d, slot_of(&d, 3)),
+		    FCGI_PHASE_DONE);
+	}
 }
 
 /* SPEC §5.4: records of several requests interleaved on one connection. */
 static void
 test_fcgi_mux_routes_by_id(void)
 {
-	struct fcgi_mux		 m;
 	struct fcgi_dec		 d;
 	size_t			 off, bytes[8], step;
 	unsigned		 recs[8];
@@ -761,7 +808,8 @@ test_fcgi_mux_routes_by_id(void)
 	rec(&B, 1, FCGI_STDIN, 1, NULL, 0, 0);
 	rec(&B, 1, FCGI_GET_VALUES, 0, NULL, 0, 0);
 	for (step = 1; step <= B.n; step += step < 20 ? 1 : 13) {
-		fcgi_dec_init_mux(&d, &m);
+		fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+		fcgi_dec_set_cap(&d, 16);
 		memset(recs, 0, sizeof(recs));
 		memset(bytes, 0, sizeof(bytes));
 		off = 0;
@@ -771,47 +819,44 @@ test_fcgi_mux_routes_by_id(void)
 		CU_ASSERT_EQUAL(recs[1], 5);
 		CU_ASSERT_EQUAL(recs[2], 3);
 		CU_ASSERT_EQUAL(recs[0], 1);
-		/* BEGIN bodies come as content: the request's decoder reads
-		   them. */
-		CU_ASSERT_EQUAL(bytes[1], 8 + 4 + 4);
-		CU_ASSERT_EQUAL(bytes[2], 8);
-		CU_ASSERT(fcgi_mux_live(&m, 1) && fcgi_mux_live(&m, 2));
-		CU_ASSERT_EQUAL(m.m_live, 2);
-		CU_ASSERT_EQUAL(m.m_params, 0);
+		/* A BEGIN body is the decoder's (d_role, d_flags). */
+		CU_ASSERT_EQUAL(bytes[1], 4 + 4);
+		CU_ASSERT_EQUAL(bytes[2], 0);
+		CU_ASSERT(slot_of(&d, 1) >= 0 && slot_of(&d, 2) >= 0);
+		CU_ASSERT_EQUAL(d.d_live, 2);
 	}
 }
 
 /*
- * One request sending params at a time, FCGI_MUX_MAX in flight; what
- * comes for an ended id is skipped; a record for an id never begun, or a
- * second BEGIN for a live one, is an error.
+ * A full connection: the next BEGIN waits only while every request in
+ * flight has all its input, else it is refused (never a silent stall);
+ * what comes for an ended id is skipped; a record for an id never begun,
+ * or a second BEGIN for a live one, is an error.
  */
 static void
 test_fcgi_mux_holds_and_skips(void)
 {
-	struct fcgi_mux		 m;
 	struct fcgi_dec		 d;
-	size_t			 off = 0, bytes[FCGI_MUX_MAX + 2];
-	unsigned		 recs[FCGI_MUX_MAX + 2], id;
-	enum fcgi_status	 st;
+	size_t			 off = 0, bytes[FCGI_REQS_MAX + 2];
+	unsigned		 recs[FCGI_REQS_MAX + 2], id;
 
-	/* A second BEGIN while the first still sends params: held. */
+	/* Two on a connection of one while the first sends params. */
 	B.n = 0;
 	begin(&B, 1, FCGI_KEEP_CONN);
 	begin(&B, 2, FCGI_KEEP_CONN);
-	fcgi_dec_init_mux(&d, &m);
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
 	memset(recs, 0, sizeof(recs));
 	memset(bytes, 0, sizeof(bytes));
-	st = mux_run(&d, &off, B.n, recs, bytes);
-	CU_ASSERT_EQUAL(st, FCGI_DEC_HOLD);
-	CU_ASSERT_EQUAL(off, B.n - 8);
-	CU_ASSERT_EQUAL(m.m_params, 1);
-	/* Request 1 ends (answered early): 2 goes on. */
-	fcgi_mux_end(&m, 1);
-	st = mux_run(&d, &off, B.n, recs, bytes);
-	CU_ASSERT_EQUAL(st, FCGI_DEC_MORE);
-	CU_ASSERT_EQUAL(recs[2], 1);
-	/* The rest of 1 is skipped, content and all. */
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes),
+	    FCGI_DEC_ERR_FULL);
+	/* Two at once on a connection of two: no hold. */
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+	fcgi_dec_set_cap(&d, 2);
+	off = 0;
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_MORE);
+	CU_ASSERT_EQUAL(d.d_live, 2);
+	/* Request 1 answered early (cut): the rest of 1 is skipped. */
+	fcgi_dec_end(&d, slot_of(&d, 1), 1);
 	B.n = 0;
 	rec(&B, 1, FCGI_PARAMS, 1, "\001\001ab", 4, 4);
 	rec(&B, 1, FCGI_STDIN, 1, NULL, 0, 0);
@@ -821,46 +866,66 @@ test_fcgi_mux_holds_and_skips(void)
 	CU_ASSERT_EQUAL(mux_run(&d, &off, 3, recs, bytes), FCGI_DEC_MORE);
 	CU_ASSERT_EQUAL(off, B.n);
 	CU_ASSERT_EQUAL(recs[1] + bytes[1], 0);
-	/* FCGI_MUX_MAX in flight, params done each: the next is held. */
-	fcgi_dec_init_mux(&d, &m);
+	/* FCGI_REQS_MAX in flight, all input in: the next is held. */
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+	fcgi_dec_set_cap(&d, 100);	/* clamped to FCGI_REQS_MAX */
 	B.n = 0;
-	for (id = 1; id <= FCGI_MUX_MAX + 1; id++) {
+	for (id = 1; id <= FCGI_REQS_MAX + 1; id++) {
 		begin(&B, id, FCGI_KEEP_CONN);
 		rec(&B, 1, FCGI_PARAMS, id, NULL, 0, 0);
+		rec(&B, 1, FCGI_STDIN, id, NULL, 0, 0);
 	}
 	off = 0;
 	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_HOLD);
-	CU_ASSERT_EQUAL(m.m_live, FCGI_MUX_MAX);
-	fcgi_mux_end(&m, 5);
+	CU_ASSERT_EQUAL(d.d_live, FCGI_REQS_MAX);
+	fcgi_dec_end(&d, slot_of(&d, 5), 0);
 	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_MORE);
-	CU_ASSERT(fcgi_mux_live(&m, FCGI_MUX_MAX + 1));
-	CU_ASSERT(!fcgi_mux_live(&m, 5));
-	/* A live id begun again; an id never begun; request id 0. */
+	CU_ASSERT(slot_of(&d, FCGI_REQS_MAX + 1) >= 0);
+	CU_ASSERT(slot_of(&d, 5) < 0);
+	/* ... but refused while one of them still sends its body. */
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+	fcgi_dec_set_cap(&d, FCGI_REQS_MAX);
 	B.n = 0;
+	for (id = 1; id <= FCGI_REQS_MAX + 1; id++) {
+		begin(&B, id, FCGI_KEEP_CONN);
+		rec(&B, 1, FCGI_PARAMS, id, NULL, 0, 0);
+		if (id != 7)
+			rec(&B, 1, FCGI_STDIN, id, NULL, 0, 0);
+	}
+	off = 0;
+	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes),
+	    FCGI_DEC_ERR_FULL);
+	/* A live id begun again; an id never begun; request id 0. */
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+	fcgi_dec_set_cap(&d, 4);
+	B.n = 0;
+	begin(&B, 3, FCGI_KEEP_CONN);
 	begin(&B, 3, FCGI_KEEP_CONN);
 	off = 0;
 	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes),
 	    FCGI_DEC_ERR_SEQUENCE);
-	fcgi_dec_init_mux(&d, &m);
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+	fcgi_dec_set_cap(&d, 4);
 	B.n = 0;
 	rec(&B, 1, FCGI_STDIN, 9, NULL, 0, 0);
 	off = 0;
 	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_ERR_ID);
-	fcgi_dec_init_mux(&d, &m);
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
 	B.n = 0;
 	begin(&B, 0, 0);
 	off = 0;
 	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes), FCGI_DEC_ERR_ID);
-	/* A BEGIN_REQUEST body of 7 bytes. */
-	fcgi_dec_init_mux(&d, &m);
+	/* A BEGIN_REQUEST body of 7 bytes takes no slot. */
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
+	fcgi_dec_set_cap(&d, 4);
 	B.n = 0;
 	rec(&B, 1, FCGI_BEGIN_REQUEST, 4, "1234567", 7, 1);
 	off = 0;
 	CU_ASSERT_EQUAL(mux_run(&d, &off, B.n, recs, bytes),
 	    FCGI_DEC_ERR_BEGIN);
-	CU_ASSERT_EQUAL(m.m_live, 0);
+	CU_ASSERT_EQUAL(d.d_live, 0);
 	/* Response types are not the web server's. */
-	fcgi_dec_init_mux(&d, &m);
+	fcgi_dec_init(&d, FCGI_SIDE_WEBSERVER);
 	B.n = 0;
 	rec(&B, 1, FCGI_STDOUT, 1, NULL, 0, 0);
 	off = 0;
@@ -875,11 +940,11 @@ suite_fcgi(void)
 
 	ADD_TEST(s, "fcgi: a request decodes the same at any split",
 	    test_fcgi_request_any_split);
-	ADD_TEST(s, "fcgi: the first BEGIN_REQUEST's keep flag",
-	    test_fcgi_begin_keeps);
+	ADD_TEST(s, "fcgi: three interleaved requests, a pair cut across records",
+	    test_fcgi_interleaved_three);
 	ADD_TEST(s, "fcgi: mux routes interleaved requests by id",
 	    test_fcgi_mux_routes_by_id);
-	ADD_TEST(s, "fcgi: mux holds, skips ended ids, refuses the rest",
+	ADD_TEST(s, "fcgi: full: held only when all input is in; skips; refuses",
 	    test_fcgi_mux_holds_and_skips);
 	ADD_TEST(s, "fcgi: GET_VALUES and ABORT_REQUEST are relayed",
 	    test_fcgi_management_and_abort_relay);
