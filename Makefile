@@ -60,7 +60,7 @@ LIBPROTO	= $(BUILD)/libfcnproto.a
 LIBCONFIG	= $(BUILD)/libfcnconfig.a
 UNIT_BIN	= $(BUILD)/unit-tests
 
-.PHONY: all check unit e2e deps fuzz fuzz-smoke bench demo clean install \
+.PHONY: all check unit arch e2e deps fuzz fuzz-smoke bench demo clean install \
 	uninstall deb check-package check-systemd
 
 # make install: PREFIX/DESTDIR as usual; the config lives in /etc (the
@@ -109,6 +109,11 @@ unit: $(UNIT_BIN) $(BIN)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    FCN_BIN=$(BIN) $(UNIT_BIN)
 
+# Calls go down only (SPEC §7): nm on the daemon objects against the order
+# in tests/arch/rooms.
+arch: $(BIN)
+	sh tests/arch/run $(BUILD)
+
 # A small ASan quarantine: freed memory is held there, and case 26 checks
 # that relaying 160 MiB leaves the daemon's peak RSS small.
 e2e: $(BIN)
@@ -117,7 +122,7 @@ e2e: $(BIN)
 	else echo "e2e: no cases yet"; fi
 
 check: deps
-	$(MAKE) --no-print-directory unit e2e SAN=$(SAN)
+	$(MAKE) --no-print-directory unit arch e2e SAN=$(SAN)
 
 FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto
 FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. -g -O1 \
