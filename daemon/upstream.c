@@ -275,7 +275,7 @@ up_ping(struct up_pool *p, void (*done)(void *, int, const char *),
 		if (fd >= 0 && connect(fd, (const struct sockaddr *)&s->us_ss,
 		    (socklen_t)s->us_sslen) == 0) {
 			close(fd);
-			ping_end(pg, 1, "");
+			ping_end(pg, 0, NULL);	/* answered here, not by done */
 			return (1);
 		}
 		if (fd < 0 || errno != EINPROGRESS) {
@@ -294,7 +294,7 @@ up_ping(struct up_pool *p, void (*done)(void *, int, const char *),
 		event_add(pg->pg_ev[pg->pg_n++], NULL);
 	}
 	if (pg->pg_n == 0) {
-		ping_end(pg, 0, "");
+		ping_end(pg, 0, NULL);
 		*why = strerror(err);
 		return (0);
 	}
@@ -304,7 +304,8 @@ up_ping(struct up_pool *p, void (*done)(void *, int, const char *),
 	return (-1);
 }
 
-/* Free pg; tell its owner unless why is NULL (cancelled). */
+/* Free pg; tell its owner, unless why is NULL (cancelled, or answered
+   by up_ping itself). */
 static void
 ping_end(struct up_ping *pg, int ok, const char *why)
 {
@@ -317,7 +318,7 @@ ping_end(struct up_ping *pg, int ok, const char *why)
 		event_free(pg->pg_ev[i]);
 	}
 	event_free(pg->pg_timer);
-	if (why != NULL && (ok || pg->pg_n > 0))
+	if (why != NULL)
 		pg->pg_done(pg->pg_owner, ok, why);
 	free(pg);
 }

@@ -4,6 +4,11 @@
  * sends on demand.  Usage: php fcgi-script.php TARGET STEP...
  *   begin:ID[:keep]        BEGIN_REQUEST (RESPONDER)
  *   params:ID:N=V,N=V      one PARAMS record, then the empty PARAMS
+ *   pall:ID[:N=V,...]      the pairs in PARAMS, without the empty PARAMS
+ *   phalf:ID:1|2[:N=V,...] half of the pairs, cut inside SCRIPT_NAME's
+ *                          value: 1 the first part, 2 the rest
+ *   pend:ID                the empty PARAMS
+ *   recsize:N              from now on, content in records of <= N bytes
  *   bigparams:ID:BYTES     PARAMS records holding BYTES of one param, sent
  *                          without waiting (a client still writing)
  *   stdin:ID[:TEXT]        a STDIN record (empty without TEXT)
@@ -13,6 +18,10 @@
  *   wait:ID                read records until END_REQUEST of ID (at
  *                          once if it came already)
  *   eof                    read until the daemon closes
+ *   shutwr                 half-close: shutdown(SHUT_WR), keep reading
+ *   close                  close the connection and stop
+ * (both print "WHAT at HH:MM:SS.UUUUUU", strace -tt's clock)
+ *   tic / toc              toc prints "toc MS": the time since tic
  *   sleep:MS
  * Prints one line per event: "end ID status=... bytes=N first=...",
  * "eof", "reset", "write error: ...".  SCRIPT_FILENAME comes from $DOC.
@@ -27,9 +36,33 @@ stream_set_timeout($s, 5);
 $out = [];		/* STDOUT per request id */
 $ended = [];		/* ids whose END_REQUEST came */
 
+$recsize = 65535;
+
+/* Records of type for id holding $c, at most $recsize bytes each. */
 function rec($type, $id, $c)
 {
-	return pack("CCnnCC", 1, $type, $id, strlen($c), 0, 0) . $c;
+	global $recsize;
+
+	if ($c === "")
+		return pack("CCnnCC", 1, $type, $id, 0, 0, 0);
+	$r = "";
+	foreach (str_split($c, $recsize) as $piece)
+		$r .= pack("CCnnCC", 1, $type, $id, strlen($piece), 0, 0) .
+		    $piece;
+	return $r;
+}
+
+/* The pairs a params step sends: the defaults, then N=V,... overrides. */
+function kv($doc, $spec)
+{
+	$kv = ["SCRIPT_FILENAME" => "$doc/dump.php",
+	    "REQUEST_METHOD" => "GET", "REMOTE_ADDR" => "127.0.0.1",
+	    "SCRIPT_NAME" => "/dump.php"];
+	foreach (array_filter(explode(",", $spec)) as $p) {
+		[$k, $v] = explode("=", $p, 2);
+		$kv[$k] = $v;
+	}
+	return $kv;
 }
 
 function pairs($kv)
@@ -78,6 +111,15 @@ function read_rec($s)
 	return [$u["t"], $u["id"], substr($c, 0, $u["len"])];
 }
 
+/* The time of day as strace -tt prints it, to time the daemon by. */
+function clock()
+{
+	$t = microtime(true);
+
+	return date("H:i:s", (int)$t) . sprintf(".%06d",
+	    (int)(($t - (int)$t) * 1000000));
+}
+
 $doc = getenv("DOC") ?: "/nonexistent";
 foreach (array_slice($argv, 2) as $step) {
 	$a = explode(":", $step, 3);
@@ -85,18 +127,45 @@ foreach (array_slice($argv, 2) as $step) {
 	case "begin":
 		$flags = ($a[2] ?? "") === "keep" ? 1 : 0;
 		unset($ended[(int)$a[1]]);	/* the id is used again */
-		send($s, rec(1, (int)$a[1], pack("nCx5", 1, $flags)));
+		/* Never split: a BEGIN_REQUEST body is 8 bytes in one record. */
+		send($s, pack("CCnnCC", 1, 1, (int)$a[1], 8, 0, 0) .
+		    pack("nCx5", 1, $flags));
 		break;
 	case "params":
-		$kv = ["SCRIPT_FILENAME" => "$doc/dump.php",
-		    "REQUEST_METHOD" => "GET", "REMOTE_ADDR" => "127.0.0.1",
-		    "SCRIPT_NAME" => "/dump.php"];
-		foreach (array_filter(explode(",", $a[2] ?? "")) as $p) {
-			[$k, $v] = explode("=", $p, 2);
-			$kv[$k] = $v;
-		}
+		$kv = kv($doc, $a[2] ?? "");
 		send($s, rec(4, (int)$a[1], pairs($kv)) . rec(4, (int)$a[1], ""));
 		break;
+	case "pall":
+		send($s, rec(4, (int)$a[1], pairs(kv($doc, $a[2] ?? ""))));
+		break;
+	case "phalf":
+		[$part, $spec] = array_pad(explode(":", $a[2] ?? "1", 2), 2, "");
+		$p = pairs(kv($doc, $spec));
+		/* Inside the value of SCRIPT_NAME: one pair in two records. */
+		$cut = strpos($p, "SCRIPT_NAME") + 13;
+		send($s, rec(4, (int)$a[1], $part == "1" ? substr($p, 0, $cut) :
+		    substr($p, $cut)));
+		break;
+	case "pend":
+		send($s, rec(4, (int)$a[1], ""));
+		break;
+	case "tic":
+		$tic = microtime(true);
+		break;
+	case "toc":
+		printf("toc %.1f\n", (microtime(true) - $tic) * 1000);
+		break;
+	case "recsize":
+		$recsize = max(1, (int)$a[1]);
+		break;
+	case "shutwr":
+		stream_socket_shutdown($s, STREAM_SHUT_WR);
+		echo "shutwr at " . clock() . "\n";
+		break;
+	case "close":
+		fclose($s);
+		echo "close at " . clock() . "\n";
+		exit(0);
 	case "bigparams":
 		$p = pairs(["X_BIG" => str_repeat("a", (int)$a[2])]);
 		$buf = "";
