@@ -21,6 +21,8 @@
 
 static void	usage(FILE *);
 static struct cfg *load(const char **, int);
+struct opts;
+static int	parse(int, char *[], struct opts *);
 
 static void
 usage(FILE *f)
@@ -67,8 +69,17 @@ load(const char **pathp, int quiet)
 	return (c);
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line asked for. */
+struct opts {
+	const char	*o_path;
+	const char	*o_app;
+	const char	*o_level;
+	int		 o_test;	/* 1: -t, 2: -T */
+};
+
+/* Parse argv into o: -1 go on, else the exit status (-h, -V, errors). */
+static int
+parse(int argc, char *argv[], struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "explain", required_argument, NULL, 'e' },
@@ -76,24 +87,22 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char	*path = NULL, *app = NULL, *level = NULL;
-	struct cfg	*c;
-	int		 ch, test = 0, rc;
+	int	ch;
 
 	while ((ch = getopt_long(argc, argv, "c:tTe:l:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			path = optarg;
+			o->o_path = optarg;
 			break;
 		case 't':
-			test = test ? test : 1;
+			o->o_test = o->o_test ? o->o_test : 1;
 			break;
 		case 'T':
-			test = 2;
+			o->o_test = 2;
 			break;
 		case 'e':
-			app = optarg;
+			o->o_app = optarg;
 			break;
 		case 'l':
 			if (cfg_log_level_parse(optarg) < 0) {
@@ -102,7 +111,7 @@ main(int argc, char *argv[])
 				    optarg);
 				return (1);
 			}
-			level = optarg;
+			o->o_level = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -119,19 +128,31 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return (1);
 	}
-	if ((c = load(&path, test != 0 || app != NULL)) == NULL)
+	return (-1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts	 o = { NULL, NULL, NULL, 0 };
+	struct cfg	*c;
+	int		 rc;
+
+	if ((rc = parse(argc, argv, &o)) >= 0)
+		return (rc);
+	if ((c = load(&o.o_path, o.o_test != 0 || o.o_app != NULL)) == NULL)
 		return (1);
-	if (level != NULL)
-		c->c_level = (enum cfg_log_level)cfg_log_level_parse(level);
-	if (test) {
+	if (o.o_level != NULL)
+		c->c_level = (enum cfg_log_level)cfg_log_level_parse(o.o_level);
+	if (o.o_test) {
 		printf("configuration OK\n");
-		if (test == 2)
+		if (o.o_test == 2)
 			cfg_dump(c, stdout);
 		cfg_free(c);
 		return (0);
 	}
-	if (app != NULL) {
-		rc = explain_run(c, app);
+	if (o.o_app != NULL) {
+		rc = explain_run(c, o.o_app);
 		cfg_free(c);
 		return (rc);
 	}
@@ -145,5 +166,6 @@ main(int argc, char *argv[])
 	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 	mallopt(M_TOP_PAD, 1024 * 1024);
-	return (srv_main(c, path, level ? cfg_log_level_parse(level) : -1));
+	return (srv_main(c, o.o_path, o.o_level ?
+	    cfg_log_level_parse(o.o_level) : -1));
 }

@@ -39,6 +39,8 @@ static int	apply(struct server *, struct cfg *);
 static void	drop_privileges(const struct cfg *);
 static void	quit_timeout_cb(evutil_socket_t, short, void *);
 static void	maybe_exit(struct server *);
+static void	loop_init(struct server *);
+static void	loop_end(struct server *);
 static void	conn_closed(void *);
 static void	emfile(void *);
 static void	resume_cb(evutil_socket_t, short, void *);
@@ -306,15 +308,67 @@ drop_privileges(const struct cfg *cfg)
 		fatalx("privilege drop did not take");
 }
 
+/* SIGHUP, SIGQUIT, SIGTERM, SIGINT, SIGUSR1 (see signal_cb). */
+static const int	srv_sigs[] = { SIGHUP, SIGQUIT, SIGTERM, SIGINT,
+    SIGUSR1 };
+
+/* The event base, the signal events and the server's own timers. */
+static void
+loop_init(struct server *s)
+{
+	struct event_config	*ecfg;
+	size_t			 i;
+
+	/*
+	 * The changelist folds the enable/disable pairs of one loop pass into
+	 * at most one epoll_ctl per fd: it halved our syscalls per request.
+	 */
+	if ((ecfg = event_config_new()) == NULL ||
+	    event_config_set_flag(ecfg,
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) != 0 ||
+	    (s->s_env.le_base = event_base_new_with_config(ecfg)) == NULL)
+		fatalx("event_base_new failed");
+	event_config_free(ecfg);
+	/*
+	 * Signals are delivered as libevent events: signal_cb runs in the loop
+	 * like any other callback and may call anything (reload, free, log).
+	 * No code of ours ever runs in real signal context (STYLE S11, httpd).
+	 */
+	for (i = 0; i < sizeof(srv_sigs) / sizeof(srv_sigs[0]); i++) {
+		s->s_sig[i] = evsignal_new(s->s_env.le_base, srv_sigs[i],
+		    signal_cb, s);
+		evsignal_add(s->s_sig[i], NULL);
+	}
+	s->s_quit_timer = evtimer_new(s->s_env.le_base, quit_timeout_cb, s);
+	s->s_emfile_timer = evtimer_new(s->s_env.le_base, resume_cb, s);
+}
+
+/* After the loop: every connection, listener and event freed. */
+static void
+loop_end(struct server *s)
+{
+	struct listener	*l;
+	size_t		 i;
+
+	s->s_env.le_quitting = 0;	/* no loopbreak from the closes below */
+	conn_close_all(&s->s_env.le_conns);
+	while ((l = s->s_env.le_listeners) != NULL) {
+		l->l_nconns = 0;
+		listener_free(l);
+	}
+	gen_unref(s->s_gen);
+	for (i = 0; i < sizeof(srv_sigs) / sizeof(srv_sigs[0]); i++)
+		event_free(s->s_sig[i]);
+	event_free(s->s_quit_timer);
+	event_free(s->s_emfile_timer);
+	event_base_free(s->s_env.le_base);
+	gen_stats_free();
+}
+
 int
 srv_main(struct cfg *cfg, const char *path, int level)
 {
-	static const int	 sigs[] = { SIGHUP, SIGQUIT, SIGTERM, SIGINT,
-	    SIGUSR1 };
-	struct server		 s;
-	struct listener		*l;
-	struct event_config	*ecfg;
-	size_t			 i;
+	struct server	s;
 
 	memset(&s, 0, sizeof(s));
 	s.s_env.le_hooks = &srv_hooks;
@@ -330,28 +384,7 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	if (log_init("stderr", (int)cfg->c_level) < 0)
 		fatalx("log: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * The changelist folds the enable/disable pairs of one loop pass into
-	 * at most one epoll_ctl per fd: it halved our syscalls per request.
-	 */
-	if ((ecfg = event_config_new()) == NULL ||
-	    event_config_set_flag(ecfg,
-	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) != 0 ||
-	    (s.s_env.le_base = event_base_new_with_config(ecfg)) == NULL)
-		fatalx("event_base_new failed");
-	event_config_free(ecfg);
-	/*
-	 * Signals are delivered as libevent events: signal_cb runs in the loop
-	 * like any other callback and may call anything (reload, free, log).
-	 * No code of ours ever runs in real signal context (STYLE S11, httpd).
-	 */
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		s.s_sig[i] = evsignal_new(s.s_env.le_base, sigs[i], signal_cb,
-		    &s);
-		evsignal_add(s.s_sig[i], NULL);
-	}
-	s.s_quit_timer = evtimer_new(s.s_env.le_base, quit_timeout_cb, &s);
-	s.s_emfile_timer = evtimer_new(s.s_env.le_base, resume_cb, &s);
+	loop_init(&s);
 	if (apply(&s, cfg) < 0)
 		fatalx("cannot open the listeners");
 	drop_privileges(cfg);
@@ -362,18 +395,6 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	log_info(NULL, "started: %zu apps from %s", cfg->c_napps, cfg->c_file);
 	event_base_dispatch(s.s_env.le_base);
 	log_info(NULL, "exiting");
-	s.s_env.le_quitting = 0;	/* no loopbreak from the closes below */
-	conn_close_all(&s.s_env.le_conns);
-	while ((l = s.s_env.le_listeners) != NULL) {
-		l->l_nconns = 0;
-		listener_free(l);
-	}
-	gen_unref(s.s_gen);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		event_free(s.s_sig[i]);
-	event_free(s.s_quit_timer);
-	event_free(s.s_emfile_timer);
-	event_base_free(s.s_env.le_base);
-	gen_stats_free();
+	loop_end(&s);
 	return (0);
 }

@@ -34,19 +34,6 @@ side_init(struct event_base *base, struct side *s, int fd,
 	return (0);
 }
 
-int
-side_init_virtual(struct side *s)
-{
-	s->s_fd = -1;
-	s->s_virtual = 1;
-	s->s_reading = 1;
-	if (s->s_in == NULL)
-		s->s_in = evbuffer_new();
-	if (s->s_out == NULL)
-		s->s_out = evbuffer_new();
-	return (s->s_in == NULL || s->s_out == NULL ? -1 : 0);
-}
-
 void
 side_close(struct side *s)
 {
@@ -82,7 +69,7 @@ side_arm(struct side *s)
 {
 	int	want = s->s_reading && !s->s_quiet;
 
-	if (s->s_virtual || s->s_fd < 0 || want == s->s_armed)
+	if (s->s_fd < 0 || want == s->s_armed)
 		return;
 	if (want)
 		event_add(s->s_rev, NULL);
@@ -94,7 +81,7 @@ side_arm(struct side *s)
 void
 side_read_on(struct side *s, int on)
 {
-	if (s->s_virtual || s->s_fd >= 0)
+	if (s->s_fd >= 0)
 		s->s_reading = on;
 	side_arm(s);
 }
@@ -142,8 +129,6 @@ side_flush(struct side *s)
 {
 	int	n;
 
-	if (s->s_virtual)
-		return (0);	/* its connection writes */
 	while (evbuffer_get_length(s->s_out) > 0) {
 		n = evbuffer_write(s->s_out, s->s_fd);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))

@@ -28,8 +28,6 @@ struct side {
 	int		 s_quiet;	/* ... but not watched for now */
 	int		 s_armed;	/* s_rev added */
 	int		 s_writing;	/* s_wev added */
-	int		 s_virtual;	/* no socket: a multiplexed request's
-					   end of its connection's buffers */
 };
 
 /*
@@ -40,8 +38,6 @@ int	side_init(struct event_base *, struct side *, int fd,
 	    event_callback_fn rcb, event_callback_fn wcb, void *arg);
 /* Close the socket and drop what it buffered; the buffers stay. */
 void	side_close(struct side *);
-/* A side without a socket (s_virtual): two buffers, reading a flag. */
-int	side_init_virtual(struct side *);
 /* side_close and free the buffers. */
 void	side_free(struct side *);
 void	side_read_on(struct side *, int on);
