@@ -28,6 +28,7 @@
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
+#include "daemon/upstream.h"
 
 #define QUIT_DRAIN_SECONDS	30
 
@@ -351,6 +352,7 @@ loop_end(struct server *s)
 	size_t		 i;
 
 	s->s_env.le_quitting = 0;	/* no loopbreak from the closes below */
+	up_stop();
 	conn_close_all(&s->s_env.le_conns);
 	while ((l = s->s_env.le_listeners) != NULL) {
 		l->l_nconns = 0;

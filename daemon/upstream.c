@@ -50,6 +50,9 @@ struct up_pool {
 
 enum retry_kind { RETRY_CONNECT, RETRY_REUSE };
 
+/* The process is stopping: nothing is drained any more (up_stop). */
+static int	stopping;
+
 static uint64_t	now_ms(void);
 static struct up_server *choose(struct up_pool *);
 static struct upc *conn_new(struct up_pool *, struct up_server *, int *);
@@ -684,9 +687,15 @@ up_drop(struct upc *u)
 }
 
 void
+up_stop(void)
+{
+	stopping = 1;
+}
+
+void
 up_abandon(struct upc *u)
 {
-	if (!u->u_pool->p_keep || u->u_connecting) {
+	if (!u->u_pool->p_keep || u->u_connecting || stopping) {
 		up_drop(u);
 		return;
 	}

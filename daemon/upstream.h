@@ -176,6 +176,8 @@ void		up_drop(struct upc *);
  * (closed instead without the pool's keepalive or on any error).
  */
 void		up_abandon(struct upc *);
+/* The process stops: from now on an abandoned connection is closed. */
+void		up_stop(void);
 /* Request bytes for php-fpm, kept for a retry while that is possible. */
 void		up_add(struct upc *, const void *, size_t);
 void		up_add_buffer(struct upc *, struct evbuffer *, size_t);
