@@ -530,6 +530,7 @@ settle_once(struct conn *c)
 		return;
 	if (c->c_nreqs == 0 && c->c_mgmt == NULL && c->c_closeafter) {
 		/* The last request of a connection the web server ends. */
+		side_read_on(&c->c_front, 0);
 		c->c_state = CONN_FLUSH;
 		c->c_again = 1;
 		return;

@@ -583,13 +583,17 @@ dispatch_cb(evutil_socket_t fd, short ev, void *arg)
 	struct up_pool	*p = arg;
 	struct up_wait	*w;
 	struct upc	*u = NULL;
+	enum up_got	 got;
 
 	(void)fd;
 	(void)ev;
 	up_pool_ref(p);
 	while ((w = p->p_qhead) != NULL && choose(p) != NULL) {
+		/* A connect failed and the rest are full: w keeps its place. */
+		if ((got = take(p, w, &u)) == UP_QUEUED)
+			break;
 		dequeue(p, w);
-		if (take(p, w, &u) != UP_BOUND) {
+		if (got != UP_BOUND) {
 			w->w_ops->failed(w->w_owner, "502 Bad Gateway",
 			    "upstream unreachable");
 			continue;
@@ -646,6 +650,12 @@ up_hold(struct upc *u, const struct up_client_ops *ops, void *owner)
 	request_done(u);
 	u->u_owner = owner;
 	u->u_ops = ops;
+	/*
+	 * Its last request may have paused reading (the front was full when
+	 * END_REQUEST came): read again, or php-fpm closing it goes unseen
+	 * and the next request's answer is never read.
+	 */
+	side_read_on(&u->u_side, 1);
 }
 
 void
@@ -708,6 +718,12 @@ up_abandon(struct upc *u)
 	replay_off(u);
 	fresh_del(u);
 	side_read_on(&u->u_side, 1);
+	/*
+	 * Bounded: a script that never ends (long poll, a stream) would keep
+	 * the slot and a worker for good.  Past upstream_idle_timeout_ms of
+	 * draining the connection is closed instead (itimer_cb).
+	 */
+	set_timer(u->u_itimer, u->u_pool->p_app->a_upstream_idle_timeout_ms);
 	/* What came already may hold the END_REQUEST. */
 	if (evbuffer_get_length(u->u_side.s_in) > 0)
 		drain(u);
@@ -1035,7 +1051,10 @@ ctimer_cb(evutil_socket_t fd, short ev, void *arg)
 	connect_failed(arg, ETIMEDOUT);
 }
 
-/* A kept connection idle for upstream_idle_timeout_ms closes. */
+/*
+ * A kept connection idle for upstream_idle_timeout_ms closes, and so does
+ * one draining an abandoned request's answer for that long.
+ */
 static void
 itimer_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -1044,6 +1063,11 @@ itimer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (u->u_draining)
+		log_info(u->u_pool->p_app->a_name, "upstream %s: the answer of "
+		    "an abandoned request still runs after %ld ms: connection "
+		    "closed", s->us_text,
+		    u->u_pool->p_app->a_upstream_idle_timeout_ms);
 	destroy(u);
 	if (s->us_fresh != NULL)
 		pool_size_check(s, now_ms());
