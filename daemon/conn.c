@@ -251,7 +251,11 @@ conn_accept(const struct conn_setup *cs, evutil_socket_t fd,
 	enter(c);
 	if (c->c_app->a_proxy_protocol) {
 		c->c_state = CONN_PREAMBLE;
-		if (timer(c, &c->c_pp_timer, pp_timer_cb) != NULL)
+		c->c_ppdec = calloc(1, sizeof(*c->c_ppdec));
+		c->c_pp = calloc(1, sizeof(*c->c_pp));
+		if (c->c_ppdec == NULL || c->c_pp == NULL)
+			conn_close(c, "out of memory");
+		else if (timer(c, &c->c_pp_timer, pp_timer_cb) != NULL)
 			arm(c->c_pp_timer, PP_TIMEOUT_MS);
 	} else {
 		start(c);
@@ -338,6 +342,8 @@ conn_free(struct conn *c)
 	if (c->c_kept != NULL)
 		up_drop(c->c_kept);
 	free(c->c_sbuf);
+	free(c->c_ppdec);
+	free(c->c_pp);
 	if ((*c->c_prevp = c->c_next) != NULL)
 		c->c_next->c_prevp = c->c_prevp;
 	up_pool_unref(cs.cs_pool);
@@ -696,8 +702,8 @@ pp_process(struct conn *c)
 
 	while (c->c_state == CONN_PREAMBLE && evbuffer_peek(c->c_front.s_in,
 	    -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
-		st = pp_dec_feed(&c->c_ppdec, v.iov_base, v.iov_len, &used,
-		    &c->c_pp);
+		st = pp_dec_feed(c->c_ppdec, v.iov_base, v.iov_len, &used,
+		    c->c_pp);
 		evbuffer_drain(c->c_front.s_in, used);
 		if (st == PP_MORE)
 			continue;
@@ -708,11 +714,13 @@ pp_process(struct conn *c)
 			return (-1);
 		}
 		evtimer_del(c->c_pp_timer);
-		if (!c->c_pp.r_local) {
-			c->c_ctx.x_pp = &c->c_pp;
-			addr_format(&c->c_pp.r_src, a);
+		free(c->c_ppdec);
+		c->c_ppdec = NULL;
+		if (!c->c_pp->r_local) {
+			c->c_ctx.x_pp = c->c_pp;
+			addr_format(&c->c_pp->r_src, a);
 			snprintf(c->c_peer, sizeof(c->c_peer), "%s:%d(proxy)",
-			    a, c->c_pp.r_src_port);
+			    a, c->c_pp->r_src_port);
 		}
 		return (start(c));
 	}

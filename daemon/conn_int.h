@@ -96,9 +96,13 @@ struct conn {
 	uint8_t			*c_sbuf;	/* the header, while reading */
 	uint64_t		 c_body_left;
 	int			 c_sphase;	/* 0 header, 1 body, 2 done */
-	/* PROXY protocol (§5.3). */
-	struct pp_dec		 c_ppdec;
-	struct pp_result	 c_pp;
+	/*
+	 * PROXY protocol (§5.3): 1.3 KB that a connection without it does
+	 * not carry; the decoder is freed once the header is read, the
+	 * result stays for the requests' params.
+	 */
+	struct pp_dec		*c_ppdec;
+	struct pp_result	*c_pp;
 	/* One timer per purpose. */
 	struct event		*c_pp_timer;	/* the PROXY header's 5 s */
 	struct event		*c_idle_timer;	/* no request: params_timeout_ms

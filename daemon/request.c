@@ -632,6 +632,14 @@ req_input_end(struct req *r)
 int
 req_full(const struct req *r)
 {
+	/*
+	 * SPEC §5.4: a queued request's front is not read further (back-
+	 * pressure, no buffering), unless it multiplexes: the records that
+	 * end the requests holding the pool may come behind its own, so it
+	 * buffers up to WM_HIGH instead.
+	 */
+	if (r->r_state == REQ_WAIT && !r->r_ctx->x_mux)
+		return (1);
 	if (r->r_upc != NULL && r->r_state == REQ_RELAY)
 		return (evbuffer_get_length(r->r_upc->u_side.s_out) > WM_HIGH);
 	return (evbuffer_get_length(r->r_wait.w_carry) > WM_HIGH);
