@@ -79,14 +79,12 @@ static void	linger_start(struct conn *);
 static void	linger_read(struct conn *);
 static struct event *timer(struct conn *, struct event **,
 		    event_callback_fn);
-static void	arm(struct event *, long);
 static void	pp_timer_cb(evutil_socket_t, short, void *);
 static void	idle_timer_cb(evutil_socket_t, short, void *);
 static void	watch_timer_cb(evutil_socket_t, short, void *);
 static void	linger_timer_cb(evutil_socket_t, short, void *);
-static void	req_output(void *, struct req *);
+static void	req_settle(void *, struct req *);
 static void	req_ended(void *, struct req *, enum req_end, struct upc *);
-static void	req_more(void *, struct req *);
 static void	req_close(void *, struct req *, const char *);
 static void	kept_unbound(void *);
 static void	kept_noop(void *, struct upc *);
@@ -94,9 +92,9 @@ static void	kept_failed(void *, const char *, const char *);
 
 /* How a request reaches its connection (SPEC §7). */
 static const struct req_owner_ops	conn_req_ops = {
-	.output = req_output,
+	.output = req_settle,
 	.ended = req_ended,
-	.more = req_more,
+	.more = req_settle,
 	.close = req_close,
 };
 
@@ -117,16 +115,12 @@ static void
 conn_log(const struct conn *c, int level, const char *what, const char *fmt,
     ...)
 {
-	char	detail[640];
 	va_list	ap;
 
-	if (level > log_level_cur)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	log_vconn(level, c->c_app->a_name, what, c->c_id, c->c_peer,
+	    c->c_closereq, fmt, ap);
 	va_end(ap);
-	log_msg(level, c->c_app->a_name, "%s conn=%lu peer=%s%s%s", what,
-	    c->c_id, c->c_peer, detail[0] ? " " : "", detail);
 }
 
 /* A connection from the free list, its buffers and timers kept. */
@@ -256,7 +250,7 @@ conn_accept(const struct conn_setup *cs, evutil_socket_t fd,
 		if (c->c_ppdec == NULL || c->c_pp == NULL)
 			conn_close(c, "out of memory");
 		else if (timer(c, &c->c_pp_timer, pp_timer_cb) != NULL)
-			arm(c->c_pp_timer, PP_TIMEOUT_MS);
+			side_timer(c->c_pp_timer, PP_TIMEOUT_MS);
 	} else {
 		start(c);
 	}
@@ -309,10 +303,7 @@ conn_close(struct conn *c, const char *reason)
 	if (c->c_state == CONN_CLOSING)
 		return;
 	c->c_state = CONN_CLOSING;
-	if (reason != NULL && c->c_closereq != 0)
-		conn_log(c, LOG_LVL_INFO, "close", "req=%u requests=%lu "
-		    "reason=\"%s\"", c->c_closereq, c->c_requests, reason);
-	else if (reason != NULL)
+	if (reason != NULL)
 		conn_log(c, LOG_LVL_INFO, "close", "requests=%lu reason=\"%s\"",
 		    c->c_requests, reason);
 	else
@@ -368,16 +359,6 @@ timer(struct conn *c, struct event **ev, event_callback_fn cb)
 	if (*ev == NULL)
 		conn_close(c, "out of memory");
 	return (*ev);
-}
-
-static void
-arm(struct event *ev, long ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
 }
 
 static void
@@ -627,7 +608,7 @@ idle_timer(struct conn *c)
 	if (timer(c, &c->c_idle_timer, idle_timer_cb) == NULL ||
 	    evtimer_pending(c->c_idle_timer, NULL))
 		return;
-	arm(c->c_idle_timer, c->c_requests == 0 ?
+	side_timer(c->c_idle_timer, c->c_requests == 0 ?
 	    c->c_app->a_params_timeout_ms : c->c_app->a_idle_timeout_ms);
 }
 
@@ -651,7 +632,7 @@ quiet_maybe(struct conn *c)
 		return;
 	c->c_state = CONN_QUIET;
 	side_quiet(&c->c_front, 1);
-	arm(c->c_watch_timer, WATCH_MS);
+	side_timer(c->c_watch_timer, WATCH_MS);
 }
 
 static void
@@ -676,7 +657,7 @@ linger_start(struct conn *c)
 	evbuffer_drain(c->c_front.s_in, evbuffer_get_length(c->c_front.s_in));
 	side_quiet(&c->c_front, 0);
 	side_read_on(&c->c_front, 1);
-	arm(c->c_linger_timer, LINGER_MS);
+	side_timer(c->c_linger_timer, LINGER_MS);
 }
 
 static void
@@ -727,8 +708,9 @@ pp_process(struct conn *c)
 	return (0);
 }
 
+/* A request wrote to the front, or can take input again: settle. */
 static void
-req_output(void *owner, struct req *r)
+req_settle(void *owner, struct req *r)
 {
 	struct conn	*c = owner;
 
@@ -776,17 +758,6 @@ req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
 		c->c_closeafter = 1;
 	}
 	c->c_kick = 1;
-	settle(c);
-	leave(c);
-}
-
-static void
-req_more(void *owner, struct req *r)
-{
-	struct conn	*c = owner;
-
-	(void)r;
-	enter(c);
 	settle(c);
 	leave(c);
 }

@@ -32,7 +32,8 @@ struct conn_setup {
 	struct up_pool		*cs_pool;
 	struct status_app	*cs_stats;
 	unsigned long		*cs_untrusted;	/* requests whose untrusted
-						   peer sent forwarded headers */
+						   peer sent forwarded
+						   headers */
 	const size_t		*cs_active;	/* the listener's connections */
 	struct conn		**cs_list;	/* every open connection */
 	/* Called once the connection is freed (the listener's hook). */

@@ -295,8 +295,8 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			    sa)->sin6_addr);
 		if (cidr_set_match(l->l_app->a_allow, &a) == NULL) {
 			addr_format(&a, buf);
-			log_info(l->l_app->a_name, "refused peer=%s reason=\"not "
-			    "in allow_from\"", buf);
+			log_info(l->l_app->a_name, "refused peer=%s "
+			    "reason=\"not in allow_from\"", buf);
 			evutil_closesocket(fd);
 			return;
 		}

@@ -138,3 +138,18 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+void
+log_vconn(int level, const char *app, const char *what, unsigned long id,
+    const char *peer, unsigned req, const char *fmt, va_list ap)
+{
+	char	detail[640], tag[16] = "";
+
+	if (level > log_level_cur)
+		return;
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	if (req != 0)
+		snprintf(tag, sizeof(tag), " req=%u", req);
+	log_msg(level, app, "%s conn=%lu peer=%s%s%s%s", what, id, peer, tag,
+	    detail[0] ? " " : "", detail);
+}

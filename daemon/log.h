@@ -24,6 +24,14 @@ int	log_reopen(void);
 const char *log_stderr_prefix(int level);
 void	log_msg(int level, const char *app, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * One line about a front connection (nginx adds the client to every line
+ * it logs): "WHAT conn=ID peer=PEER[ req=REQ] DETAIL", REQ 0 for none.
+ * Nothing is formatted below the level.
+ */
+void	log_vconn(int level, const char *app, const char *what,
+	    unsigned long id, const char *peer, unsigned req, const char *fmt,
+	    va_list ap) __attribute__((format(printf, 7, 0)));
 void	fatalx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 

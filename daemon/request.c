@@ -37,7 +37,6 @@ static struct req *req_get(struct event_base *);
 static void	req_put(struct req *);
 static void	params_timer_cb(evutil_socket_t, short, void *);
 static void	body_timer_cb(evutil_socket_t, short, void *);
-static void	arm(struct event *, long);
 static int	add_proxy_params(struct req *);
 static int	encode(struct req *);
 static int	upstream(struct req *);
@@ -200,19 +199,12 @@ void
 req_log(const struct req *r, int level, const char *what, const char *fmt,
     ...)
 {
-	char	detail[640], tag[16] = "";
 	va_list	ap;
 
-	if (level > log_level_cur)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	log_vconn(level, r->r_ctx->x_app->a_name, what, r->r_ctx->x_id,
+	    r->r_ctx->x_peer, r->r_ctx->x_mux ? r->r_id : 0, fmt, ap);
 	va_end(ap);
-	if (r->r_ctx->x_mux)
-		snprintf(tag, sizeof(tag), " req=%u", r->r_id);
-	log_msg(level, r->r_ctx->x_app->a_name, "%s conn=%lu peer=%s%s%s%s",
-	    what, r->r_ctx->x_id, r->r_ctx->x_peer, tag, detail[0] ? " " : "",
-	    detail);
 }
 
 static struct req *
@@ -272,16 +264,6 @@ req_put(struct req *r)
 	free(r);
 }
 
-static void
-arm(struct event *ev, long ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
-}
-
 struct req *
 req_new(struct req_ctx *x, const struct req_proto *rp, unsigned id, int slot,
     unsigned role, int keep, struct upc *kept)
@@ -313,7 +295,7 @@ req_new(struct req_ctx *x, const struct req_proto *rp, unsigned id, int slot,
 	if ((r->r_upc = kept) != NULL)
 		up_hold(kept, &req_up_ops, r);	/* told if php-fpm closes it */
 	fcgi_nv_init(&r->r_nv, (size_t)x->x_app->a_max_params_bytes);
-	arm(r->r_params_timer, x->x_app->a_params_timeout_ms);
+	side_timer(r->r_params_timer, x->x_app->a_params_timeout_ms);
 	return (r);
 }
 
@@ -564,7 +546,7 @@ encode(struct req *r)
 	r->r_params = NULL;
 	r->r_wait.w_retried_connect = r->r_wait.w_retried_reuse = 0;
 	if (!r->r_input_done)
-		arm(r->r_body_timer, r->r_ctx->x_app->a_idle_timeout_ms);
+		side_timer(r->r_body_timer, r->r_ctx->x_app->a_idle_timeout_ms);
 	return (0);
 }
 
@@ -607,7 +589,7 @@ req_input(struct req *r, const void *p, size_t len)
 	else if (r->r_state != REQ_DONE)
 		evbuffer_add(r->r_wait.w_carry, p, len);
 	if (!r->r_input_done && r->r_state != REQ_PARAMS)
-		arm(r->r_body_timer, r->r_ctx->x_app->a_idle_timeout_ms);
+		side_timer(r->r_body_timer, r->r_ctx->x_app->a_idle_timeout_ms);
 }
 
 void
@@ -618,7 +600,7 @@ req_input_buffer(struct req *r, struct evbuffer *b, size_t len)
 	else
 		evbuffer_remove_buffer(b, r->r_wait.w_carry, len);
 	if (!r->r_input_done && r->r_state != REQ_PARAMS)
-		arm(r->r_body_timer, r->r_ctx->x_app->a_idle_timeout_ms);
+		side_timer(r->r_body_timer, r->r_ctx->x_app->a_idle_timeout_ms);
 }
 
 /* The whole request is in; php-fpm may take its time. */
@@ -935,8 +917,8 @@ page(struct req *r, int which)
 	if ((k = params_find(r->r_params, "REMOTE_ADDR", 11)) < 0 ||
 	    (e = params_at(r->r_params, (size_t)k)) == NULL ||
 	    addr_parse((const char *)params_value(r->r_params, e),
-	    e->p_vlen, &ra) != 0 || cidr_set_match(r->r_ctx->x_app->a_status_set,
-	    &ra) == NULL) {
+	    e->p_vlen, &ra) != 0 ||
+	    cidr_set_match(r->r_ctx->x_app->a_status_set, &ra) == NULL) {
 		req_answer(r, ST_403, "client not in status_allow");
 		return (-1);
 	}

@@ -107,12 +107,13 @@ struct req {
 	unsigned		 r_id;
 	unsigned		 r_role;
 	int			 r_slot;	/* in the front's decoder */
-	int			 r_keep;	/* FCGI_KEEP_CONN from the front */
+	int			 r_keep;	/* FCGI_KEEP_CONN (front) */
 	int			 r_input_done;	/* all its input is in */
 	int			 r_relayed;	/* answer bytes went out */
 	int			 r_counted;	/* in sa_requests */
 	int			 r_special;	/* a status or ping request */
-	int			 r_paused;	/* php-fpm not read: front full */
+	int			 r_paused;	/* front full: php-fpm
+						   not read */
 	size_t			 r_held;	/* bytes of php-fpm's record
 						   not yet whole (x_mux) */
 	struct params		*r_params;	/* while collecting */

@@ -171,3 +171,13 @@ side_sockaddr(const struct cfg_addr *ca, struct sockaddr_storage *ss)
 	s6->sin6_port = htons((uint16_t)ca->ca_port);
 	return (sizeof(*s6));
 }
+
+void
+side_timer(struct event *ev, long ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}

@@ -57,6 +57,8 @@ int	side_fill(struct side *);
 int	side_fill_first(struct side *);
 /* Write what s_out holds; EPOLLOUT after a short write.  -1: error. */
 int	side_flush(struct side *);
+/* (Re)arm timer ev to fire in ms milliseconds. */
+void	side_timer(struct event *ev, long ms);
 /* Fill ss from a unix: or TCP address; returns the sockaddr length. */
 int	side_sockaddr(const struct cfg_addr *, struct sockaddr_storage *ss);
 

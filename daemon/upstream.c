@@ -75,7 +75,6 @@ static int	unread(const struct upc *, uint64_t);
 static void	up_wcb(evutil_socket_t, short, void *);
 static void	ctimer_cb(evutil_socket_t, short, void *);
 static void	itimer_cb(evutil_socket_t, short, void *);
-static void	set_timer(struct event *, long);
 static void	fresh_add(struct upc *);
 static void	fresh_del(struct upc *);
 static void	pool_size_check(struct up_server *, uint64_t since);
@@ -88,16 +87,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-static void
-set_timer(struct event *ev, long ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ev, &tv);
 }
 
 struct up_pool *
@@ -302,7 +291,7 @@ up_ping(struct up_pool *p, void (*done)(void *, int, const char *),
 		return (0);
 	}
 	pg->pg_err = err;
-	set_timer(pg->pg_timer, p->p_app->a_connect_timeout_ms);
+	side_timer(pg->pg_timer, p->p_app->a_connect_timeout_ms);
 	*out = pg;
 	return (-1);
 }
@@ -435,7 +424,7 @@ conn_new(struct up_pool *p, struct up_server *s, int *err)
 		u->u_connecting = 1;
 		event_add(u->u_side.s_wev, NULL);
 		u->u_side.s_writing = 1;
-		set_timer(u->u_ctimer, p->p_app->a_connect_timeout_ms);
+		side_timer(u->u_ctimer, p->p_app->a_connect_timeout_ms);
 	}
 	return (u);
 }
@@ -538,7 +527,7 @@ enqueue(struct up_pool *p, struct up_wait *w)
 	if (++p->p_qlen > p->p_st.st_queue_max)
 		p->p_st.st_queue_max = p->p_qlen;
 	p->p_st.st_queued++;
-	set_timer(w->w_timer, p->p_app->a_queue_timeout_ms);
+	side_timer(w->w_timer, p->p_app->a_queue_timeout_ms);
 }
 
 static void
@@ -684,7 +673,7 @@ up_release(struct upc *u)
 	s->us_bal->b_idle++;
 	/* Reading stays on: php-fpm closing an idle one is noticed. */
 	side_read_on(&u->u_side, 1);
-	set_timer(u->u_itimer, p->p_app->a_upstream_idle_timeout_ms);
+	side_timer(u->u_itimer, p->p_app->a_upstream_idle_timeout_ms);
 	if (p->p_qhead != NULL)
 		event_active(p->p_dispatch, 0, 0);
 }
@@ -723,7 +712,7 @@ up_abandon(struct upc *u)
 	 * the slot and a worker for good.  Past upstream_idle_timeout_ms of
 	 * draining the connection is closed instead (itimer_cb).
 	 */
-	set_timer(u->u_itimer, u->u_pool->p_app->a_upstream_idle_timeout_ms);
+	side_timer(u->u_itimer, u->u_pool->p_app->a_upstream_idle_timeout_ms);
 	/* What came already may hold the END_REQUEST. */
 	if (evbuffer_get_length(u->u_side.s_in) > 0)
 		drain(u);
