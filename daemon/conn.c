@@ -44,14 +44,9 @@
  * the economy is that window; e2e 73 counts the syscalls it saves.
  */
 #define WATCH_MS	10
-/* Freed connections kept with their buffers and timers. */
-#define CONN_CACHE	64
 
 static unsigned long	conn_ids;
-static struct conn	*conn_cache;
-static size_t		 conn_ncache;
 
-static struct conn *conn_get(void);
 static void	conn_put(struct conn *);
 static void	conn_log(const struct conn *, int, const char *, const char *,
 		    ...) __attribute__((format(printf, 4, 5)));
@@ -123,56 +118,20 @@ conn_log(const struct conn *c, int level, const char *what, const char *fmt,
 	va_end(ap);
 }
 
-/* A connection from the free list, its buffers and timers kept. */
-static struct conn *
-conn_get(void)
-{
-	struct conn	*c;
-	struct side	 f;
-	struct event	*t[4];
-
-	if ((c = conn_cache) == NULL)
-		return (calloc(1, sizeof(*c)));
-	conn_cache = c->c_cnext;
-	conn_ncache--;
-	f = c->c_front;
-	t[0] = c->c_pp_timer;
-	t[1] = c->c_idle_timer;
-	t[2] = c->c_watch_timer;
-	t[3] = c->c_linger_timer;
-	memset(c, 0, sizeof(*c));
-	c->c_front.s_in = f.s_in;
-	c->c_front.s_out = f.s_out;
-	c->c_pp_timer = t[0];
-	c->c_idle_timer = t[1];
-	c->c_watch_timer = t[2];
-	c->c_linger_timer = t[3];
-	return (c);
-}
-
+/*
+ * Free c's socket side, buffers and timers, then c.  (Freed connections
+ * are not cached: kept with their buffers they pinned heap pages between
+ * the large ones of uploads, and the heap grew by a third.)
+ */
 static void
 conn_put(struct conn *c)
 {
-	struct event	*t[4];
+	struct event	*t[] = { c->c_pp_timer, c->c_idle_timer,
+	    c->c_watch_timer, c->c_linger_timer };
 	size_t		 i;
 
-	t[0] = c->c_pp_timer;
-	t[1] = c->c_idle_timer;
-	t[2] = c->c_watch_timer;
-	t[3] = c->c_linger_timer;
-	for (i = 0; i < 4; i++)
-		if (t[i] != NULL)
-			evtimer_del(t[i]);
-	if (conn_ncache < CONN_CACHE && c->c_front.s_in != NULL &&
-	    c->c_front.s_out != NULL) {
-		side_close(&c->c_front);
-		c->c_cnext = conn_cache;
-		conn_cache = c;
-		conn_ncache++;
-		return;
-	}
 	side_free(&c->c_front);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (t[i] != NULL)
 			event_free(t[i]);
 	free(c);
@@ -207,7 +166,7 @@ conn_accept(const struct conn_setup *cs, evutil_socket_t fd,
 {
 	struct conn	*c;
 
-	if ((c = conn_get()) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_error(cs->cs_app->a_name, "accept: out of memory");
 		evutil_closesocket(fd);
 		cs->cs_closed(cs->cs_arg);

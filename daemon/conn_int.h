@@ -111,7 +111,6 @@ struct conn {
 	struct event		*c_watch_timer;	/* the end of CONN_QUIET */
 	struct event		*c_linger_timer;
 	size_t			 c_linger_bytes;
-	struct conn		*c_cnext;	/* the free list */
 };
 
 #endif
