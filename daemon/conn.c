@@ -545,14 +545,8 @@ reading(struct conn *c)
 static int
 input_wanted(const struct conn *c)
 {
-	size_t	i;
-
-	if (c->c_held || (c->c_mgmt != NULL && c->c_mgmt->r_input_done))
-		return (0);
-	for (i = 0; i < FCGI_REQS_MAX; i++)
-		if (c->c_reqs[i] != NULL && req_full(c->c_reqs[i]))
-			return (0);
-	return (1);
+	return (!c->c_held && !(c->c_mgmt != NULL &&
+	    c->c_mgmt->r_input_done) && !conn_reqs_full(c));
 }
 
 /* Armed exactly while no request is in flight. */

@@ -26,7 +26,6 @@ static void	values_answer(struct conn *);
 static void	fcgi_ended(struct conn *, struct req *, enum req_end);
 static int	fcgi_input_done(const struct conn *);
 static int	fcgi_idle(const struct conn *);
-static int	pressure(const struct conn *);
 static int	mgmt_wait(const struct conn *);
 static void	fcgi_reply(struct req *, const char *, size_t);
 
@@ -81,7 +80,7 @@ fcgi_input(struct conn *c, const char **why)
 			evbuffer_drain(c->c_front.s_in, off);
 		if (rc < 0)
 			return (-1);
-		if (pressure(c))
+		if (conn_reqs_full(c))
 			break;
 	}
 	return (0);
@@ -189,12 +188,9 @@ begin(struct conn *c, const struct fcgi_item *it, const char **why)
 	int		 keep = (c->c_fdec.d_flags & FCGI_KEEP_CONN) != 0;
 	struct req	*r;
 
-	if (c->c_keepmode == 0) {
-		c->c_keepmode = keep && cap > 0 ? 2 : 1;
-		if (c->c_keepmode == 2) {
-			fcgi_dec_set_cap(&c->c_fdec, cap);
-			c->c_ctx.x_mux = 1;
-		}
+	if (c->c_requests == 0 && keep && cap > 0) {
+		fcgi_dec_set_cap(&c->c_fdec, cap);
+		c->c_ctx.x_mux = 1;
 	}
 	r = req_new(&c->c_ctx, &fcgi_req_proto, it->i_rec.r_id, it->i_slot,
 	    c->c_fdec.d_role, keep, c->c_kept);
@@ -314,18 +310,6 @@ static int
 mgmt_wait(const struct conn *c)
 {
 	return (c->c_mgmt != NULL && c->c_mgmt->r_input_done);
-}
-
-/* A request whose php-fpm takes its input slower than it comes. */
-static int
-pressure(const struct conn *c)
-{
-	size_t	i;
-
-	for (i = 0; i < FCGI_REQS_MAX; i++)
-		if (c->c_reqs[i] != NULL && req_full(c->c_reqs[i]))
-			return (1);
-	return (0);
 }
 
 /*

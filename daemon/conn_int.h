@@ -88,9 +88,6 @@ struct conn {
 	/* FastCGI (conn_fcgi.c). */
 	struct fcgi_dec		 c_fdec;
 	int			 c_held;	/* a BEGIN_REQUEST waits */
-	int			 c_keepmode;	/* decided at the first BEGIN:
-						   0 unknown, 1 one request,
-						   2 several (SPEC §5.4) */
 	/* SCGI (conn_scgi.c). */
 	struct scgi_dec		 c_sdec;
 	uint8_t			*c_sbuf;	/* the header, while reading */
@@ -112,5 +109,21 @@ struct conn {
 	struct event		*c_linger_timer;
 	size_t			 c_linger_bytes;
 };
+
+/*
+ * Does a request of c take its input slower than it comes (back-pressure:
+ * the front is not read further)?  conn.c's reading and the protocols'
+ * decode loops ask the same question.
+ */
+static inline int
+conn_reqs_full(const struct conn *c)
+{
+	size_t	i;
+
+	for (i = 0; i < FCGI_REQS_MAX; i++)
+		if (c->c_reqs[i] != NULL && req_full(c->c_reqs[i]))
+			return (1);
+	return (0);
+}
 
 #endif
