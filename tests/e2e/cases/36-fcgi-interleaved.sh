@@ -47,8 +47,11 @@ grep -q '^values FCGI_MAX_CONNS=16 FCGI_MAX_REQS=16 ' <<<"$out" ||
 out=$(grep -v '^values' <<<"$out")
 what="17 interleaved requests"; own $ids
 # The 17th while request 7 still owes its empty STDIN: refused, logged.
+# The others run a 2 s page, so none has ended (freeing its slot) when
+# the 17th comes.
+SLOW="SCRIPT_FILENAME=$T/www/slow.php,QUERY_STRING=s=2"
 steps=""
-for i in $(seq 1 16); do steps="$steps begin:$i:keep params:$i"; done
+for i in $(seq 1 16); do steps="$steps begin:$i:keep params:$i:$SLOW"; done
 for i in $(seq 1 16); do [ $i = 7 ] || steps="$steps stdin:$i"; done
 out=$(fs $steps begin:17:keep eof | tail -1)
 [ "$out" = eof ] || fail "17th BEGIN while one is incomplete: $out"
