@@ -45,7 +45,7 @@ static const char *const written[] = {
 static const char *const e_proto[] = { "fastcgi", "scgi", NULL };
 static const char *const e_balance[] = { "least_conn", "first", NULL };
 static const char *const e_pick[] = {
-	"rightmost_untrusted", "leftmost_untrusted", NULL
+	"rightmost_untrusted", "leftmost_untrusted", "hops", NULL
 };
 
 static cfgkey_check v_name, v_addr, v_mode, v_allow, v_trusted, v_pick,
@@ -91,6 +91,8 @@ static const struct cfgkey app_keys[] = {
 	L("trusted_proxies", a_trusted_proxies, l_none, v_trusted),
 	S("trusted_proxies_file", a_trusted_proxies_file, NULL, 0, NULL),
 	C("client_headers", a_client_headers, &clients_ops, v_clients),
+	/* Before client_pick: v_pick judges the pair. */
+	I("trusted_hops", a_trusted_hops, 0, 1, 16),
 	E("client_pick", a_client_pick, "rightmost_untrusted", e_pick, v_pick),
 	L("proto_headers", a_proto_headers, l_proto, v_names),
 	L("port_headers", a_port_headers, l_port, v_names),
@@ -675,15 +677,27 @@ v_fwd(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
 				    "undo the rewrite", k->k_name, written[j]);
 }
 
+/* SPEC §3.2, §4.3c: hops and trusted_hops come together or not at all. */
 static void
 v_pick(struct cfg_loader *L, struct cfg_app *a,
-    const config_setting_t *g UNUSED, const struct cfgkey *k UNUSED,
-    int line UNUSED)
+    const config_setting_t *g, const struct cfgkey *k UNUSED,
+    int line)
 {
+	const config_setting_t	*h = member(g, "trusted_hops");
+	int			 hops = strcmp(a->a_client_pick, "hops") == 0;
+
 	if (strcmp(a->a_client_pick, "leftmost_untrusted") == 0)
 		cfgfile_msg(L, 1, a->a_file, line, "client_pick = "
 		    "\"leftmost_untrusted\" lets any client choose its address "
 		    "(spoofable)");
+	if (hops && h == NULL)
+		cfgfile_msg(L, 0, a->a_file, line, "client_pick = \"hops\" "
+		    "needs trusted_hops: how many proxies append to the client "
+		    "list (AWS ALB 1, Google Cloud LB 2)");
+	if (!hops && h != NULL)
+		cfgfile_msg(L, 0, a->a_file, config_setting_source_line(h),
+		    "trusted_hops is used only with client_pick = \"hops\" "
+		    "(client_pick is \"%s\")", a->a_client_pick);
 }
 
 static void
@@ -769,8 +783,13 @@ build_policy(struct cfg_loader *L, struct cfg_app *a)
 	np->np_uri.n_len = strlen(a->a_uri_header);
 	np->np_trusted = a->a_trusted;
 	np->np_trust_unix = a->a_trust_unix;
-	np->np_pick = strcmp(a->a_client_pick, "leftmost_untrusted") == 0 ?
-	    NORM_PICK_LEFTMOST : NORM_PICK_RIGHTMOST;
+	if (strcmp(a->a_client_pick, "leftmost_untrusted") == 0)
+		np->np_pick = NORM_PICK_LEFTMOST;
+	else if (strcmp(a->a_client_pick, "hops") == 0)
+		np->np_pick = NORM_PICK_HOPS;
+	else
+		np->np_pick = NORM_PICK_RIGHTMOST;
+	np->np_hops = (size_t)a->a_trusted_hops;
 	np->np_assume_secure = a->a_assume_secure;
 	np->np_strip = a->a_strip_untrusted;
 	np->np_keep = strcmp(a->a_forwarded_after, "keep") == 0;

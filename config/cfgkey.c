@@ -53,6 +53,23 @@ cfgkey_default(const struct cfgkey *k, void *base)
 	}
 }
 
+/* "a, b, c": an enum's values for an error message, cut to fit. */
+static const char *
+enum_list(const char *const *v, char *buf, size_t cap)
+{
+	size_t	n = 0;
+	int	w;
+
+	buf[0] = '\0';
+	for (; *v != NULL && n < cap; v++) {
+		w = snprintf(buf + n, cap - n, "%s%s", n > 0 ? ", " : "", *v);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	return (buf);
+}
+
 /* Store setting s as key k; 0, or -1 with the error recorded. */
 static int
 set_key(struct cfg_loader *L, const struct cfgkey *k, void *base,
@@ -60,6 +77,7 @@ set_key(struct cfg_loader *L, const struct cfgkey *k, void *base,
 {
 	char			*p = (char *)base + k->k_off;
 	const char		*file, *str;
+	char			 buf[256];
 	struct cfg_strlist	*sl;
 	config_setting_t	*el;
 	long long		 v;
@@ -81,10 +99,8 @@ set_key(struct cfg_loader *L, const struct cfgkey *k, void *base,
 					break;
 			if (k->k_enum[j] == NULL) {
 				cfgfile_msg(L, 0, file, line, "%s: \"%s\" is "
-				    "not one of %s%s%s%s", k->k_name, str,
-				    k->k_enum[0], k->k_enum[1] ? ", " : "",
-				    k->k_enum[1] ? k->k_enum[1] : "",
-				    k->k_enum[1] && k->k_enum[2] ? ", ..." : "");
+				    "not one of %s", k->k_name, str,
+				    enum_list(k->k_enum, buf, sizeof(buf)));
 				return (-1);
 			}
 		}

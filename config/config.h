@@ -110,6 +110,7 @@ struct cfg_app {
 	char			*a_trusted_proxies_file;
 	struct cfg_clients	 a_client_headers;
 	char			*a_client_pick;
+	long			 a_trusted_hops;	/* 0: not set */
 	struct cfg_strlist	 a_proto_headers;
 	struct cfg_strlist	 a_port_headers;
 	struct cfg_strlist	 a_host_headers;

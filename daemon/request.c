@@ -864,6 +864,8 @@ count(struct req *r, const struct norm_trail *t)
 		st->sa_invalid++;
 	if (t->t_flags & NORM_W_CONFLICT)
 		st->sa_conflicts++;
+	if (t->t_flags & NORM_W_SHORT)
+		st->sa_short++;
 	if ((t->t_done & (NORM_R_TRUSTED | NORM_R_PEER)) != NORM_R_PEER)
 		return;
 	/* An untrusted peer: the "full" view's table (time() is vDSO). */

@@ -110,6 +110,10 @@ static const struct fig figs[] = {
 	{ "conflicts", "conflicts_total", NULL, FIG_COUNTER,
 	    APP(sa_conflicts), 0,
 	    "Requests whose forwarded headers disagreed (SPEC 4.3b)." },
+	{ "short chains", "short_chains_total", NULL, FIG_COUNTER,
+	    APP(sa_short), 0,
+	    "Requests whose client list had fewer entries than trusted_hops "
+	    "(SPEC 4.3c)." },
 	{ "queue len", "queue_length", NULL, FIG_GAUGE, LSZ(sl_queue_len), 0,
 	    "Requests waiting for an upstream connection now." },
 	{ "max queue len", "queue_length_max", NULL, FIG_GAUGE,

@@ -40,6 +40,7 @@ struct status_app {
 	unsigned long	sa_spoofing;		/* untrusted + forwarded params */
 	unsigned long	sa_invalid;		/* invalid forwarded values */
 	unsigned long	sa_conflicts;		/* SPEC §4.3b */
+	unsigned long	sa_short;		/* §4.3c: short chains */
 	/* The status and ping pages themselves (counted apart). */
 	unsigned long	sa_status_requests;
 	unsigned long	sa_status_403;

@@ -99,7 +99,9 @@ static int	scan_fwd(struct ctx *, int, const char *, char *, size_t);
 static int	peer(struct ctx *);
 static void	untrusted(struct ctx *);
 static void	walk(struct ctx *, const struct norm_name *,
-		    const struct fwd_span *, struct walk *, int);
+		    const struct fwd_span *, struct walk *, int,
+		    enum norm_pick);
+static void	count_hops(struct ctx *, struct walk *, int);
 static int	entered_from(struct ctx *, const struct cidr_set *,
 		    const struct norm_name *);
 static void	single(struct ctx *, const struct norm_name *,
@@ -601,20 +603,21 @@ client_apply(struct ctx *c, const struct fwd_hop *h)
 }
 
 /*
- * SPEC §4.3: walk the list v of header hdr.  rightmost_untrusted: from
- * the right, trusted hops skipped, the first untrusted address is the
- * client, a hop that is no address ends the walk.  quiet: no trail
- * lines (a walk made only to compare or to find the entry hop).
+ * SPEC §4.3: walk the list v of header hdr as mode says.
+ * rightmost_untrusted: from the right, trusted hops skipped, the first
+ * untrusted address is the client, a hop that is no address ends the
+ * walk.  hops: a count, see count_hops().  quiet: no trail lines (a walk
+ * made only to compare or to find the entry hop).
  */
 static void
 walk(struct ctx *c, const struct norm_name *hdr, const struct fwd_span *v,
-    struct walk *w, int quiet)
+    struct walk *w, int quiet, enum norm_pick mode)
 {
 	const struct norm_policy *pol = c->pol;
 	const struct fwd_hop	*h;
 	const struct cidr	*m;
 	char			 b[TRAIL_VALUE_MAX + 8], cb[CIDR_STRLEN];
-	int			 left = pol->np_pick == NORM_PICK_LEFTMOST;
+	int			 left = mode == NORM_PICK_LEFTMOST;
 	long			 k;
 
 	w->w_found = -1;
@@ -627,6 +630,10 @@ walk(struct ctx *c, const struct norm_name *hdr, const struct fwd_span *v,
 		TR(c, 0, "%s: %zu entries \"%s\"%s", hdr->n_str, w->w_total,
 		    esc(v->s, v->len, b, sizeof(b)), w->w_total > w->w_n ?
 		    " (only the rightmost 64 examined)" : "");
+	if (mode == NORM_PICK_HOPS) {
+		count_hops(c, w, quiet);
+		return;
+	}
 	for (k = 0; k < (long)w->w_n; k++) {
 		h = &w->w_hops[left ? k : (long)w->w_n - 1 - k];
 		if (!h->h_hasfor)
@@ -660,6 +667,46 @@ walk(struct ctx *c, const struct norm_name *hdr, const struct fwd_span *v,
 }
 
 /*
+ * SPEC §4.3c: the client is the entry trusted_hops places from the right
+ * (1: the one the nearest proxy appended).  A count, not a walk: nothing
+ * right of it is judged, and it is taken even if it is trusted; the peer
+ * was judged in step 2, which no hop count does by itself.  A chain
+ * shorter than the count has no client: never the leftmost entry, which
+ * the client wrote.  trusted_hops <= 16 < FWD_MAX_HOPS, so the entry is
+ * among the hops stored whenever the list is long enough.
+ */
+static void
+count_hops(struct ctx *c, struct walk *w, int quiet)
+{
+	size_t			 n = c->pol->np_hops;
+	const struct fwd_hop	*h;
+	char			 b[TRAIL_VALUE_MAX + 8];
+
+	if (n == 0 || w->w_total < n || w->w_n < n) {
+		if (!quiet)
+			TR(c, NORM_W_SHORT, "short chain: %zu entries, "
+			    "trusted_hops = %zu: REMOTE_ADDR unchanged (a "
+			    "proxy in front did not append, or the count is "
+			    "wrong)", w->w_total, n);
+		return;
+	}
+	h = &w->w_hops[w->w_n - n];
+	if (!h->h_hasfor || !h->h_isaddr) {
+		if (!quiet)
+			TR(c, h->h_ident ? 0 : NORM_W_CLIENT, "hop %zu \"%s\" "
+			    "(%zu from the right, trusted_hops = %zu) is not an "
+			    "address: REMOTE_ADDR unchanged", h->h_index + 1,
+			    span_esc(&h->h_text, b), n, n);
+		return;
+	}
+	if (!quiet)
+		TR(c, 0, "hop %zu %s is %zu from the right (trusted_hops = "
+		    "%zu): client", h->h_index + 1, span_esc(&h->h_text, b),
+		    n, n);
+	w->w_found = h - w->w_hops;
+}
+
+/*
  * SPEC §4.3a: a group entry is believed only when the request entered
  * our trusted chain from an address of its from: the peer itself, else
  * the client the X-Forwarded-For walk finds.  1 if so.  Not inlined,
@@ -684,7 +731,7 @@ entered_from(struct ctx *c, const struct cidr_set *from,
 		addr_format(entry, a);
 	}
 	if (get(c, &n_xff, &v)) {
-		walk(c, &n_xff, &v, &w, 1);
+		walk(c, &n_xff, &v, &w, 1, NORM_PICK_RIGHTMOST);
 		if (w.w_found != -1) {
 			entry = &w.w_hops[w.w_found].h_addr;
 			addr_format(entry, a);
@@ -767,7 +814,7 @@ conflict_walk(struct ctx *c, const struct norm_name *hdr,
 	struct walk	w2;
 	char		a[ADDR_STRLEN], b[ADDR_STRLEN];
 
-	walk(c, other, v, &w2, 1);
+	walk(c, other, v, &w2, 1, c->pol->np_pick);
 	if (w2.w_found == -1 || addr_equal(first,
 	    &w2.w_hops[w2.w_found].h_addr))
 		return;
@@ -803,7 +850,7 @@ client(struct ctx *c)
 		return;
 	}
 	c->c_hdr = &pol->np_client.nn_v[i];
-	walk(c, c->c_hdr, &v, &w, 0);
+	walk(c, c->c_hdr, &v, &w, 0, pol->np_pick);
 	c->c_forwarded = w.w_forwarded;
 	c->c_total = w.w_total;
 	conflict(c, c->c_hdr, &w);

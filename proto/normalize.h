@@ -15,6 +15,7 @@
 enum norm_pick {
 	NORM_PICK_RIGHTMOST,	/* rightmost_untrusted: the safe default */
 	NORM_PICK_LEFTMOST,	/* leftmost_untrusted: spoofable */
+	NORM_PICK_HOPS,		/* hops: np_hops entries from the right */
 };
 
 struct norm_name {
@@ -52,6 +53,7 @@ struct norm_policy {
 	struct norm_names	 np_fwd;
 	int			 np_keep;	/* forwarded_after = "keep" */
 	enum norm_pick		 np_pick;
+	size_t			 np_hops;	/* trusted_hops, 1-16 (hops) */
 	int			 np_assume_secure;
 	int			 np_strip;	/* strip_untrusted */
 };
@@ -70,6 +72,7 @@ struct norm_policy {
 				   from (NORM_W_UNTRUSTED is set too) */
 #define NORM_W_CONFLICT	0x100	/* §4.3b: Forwarded and X-Forwarded-For
 				   name different clients */
+#define NORM_W_SHORT	0x200	/* §4.3c: fewer entries than trusted_hops */
 
 /* What the policy did (SPEC §6.1 counters): t_done flags. */
 #define NORM_R_TRUSTED	0x01	/* the peer is in trusted_proxies */

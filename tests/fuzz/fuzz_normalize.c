@@ -83,6 +83,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pol.np_uri.n_str = "HTTP_X_FORWARDED_URI";
 	pol.np_uri.n_len = (data[0] & 2) ? 20 : 0;
 	pol.np_pick = (data[0] & 4) ? NORM_PICK_LEFTMOST : NORM_PICK_RIGHTMOST;
+	/* One input in five counts hops (§4.3c), 1-16 of them. */
+	if (size % 5 == 0) {
+		pol.np_pick = NORM_PICK_HOPS;
+		pol.np_hops = 1 + size / 5 % 16;
+	}
 	pol.np_assume_secure = (data[0] & 8) != 0;
 	pol.np_strip = (data[0] & 16) == 0;
 	pol.np_keep = (data[0] & 32) != 0;

@@ -70,7 +70,18 @@ static const struct cfg_case cfg_cases[] = {
 	  "set right of the prefix (did you mean 10.0.0.0/8?)\n" },
 	{ "bad enum", APP(" client_pick = \"rightmost\";\n"), 0,
 	  "FILE:5: client_pick: \"rightmost\" is not one of "
-	  "rightmost_untrusted, leftmost_untrusted\n" },
+	  "rightmost_untrusted, leftmost_untrusted, hops\n" },
+	{ "hops without trusted_hops", APP(" client_pick = \"hops\";\n"), 0,
+	  "FILE:5: client_pick = \"hops\" needs trusted_hops: how many "
+	  "proxies append to the client list (AWS ALB 1, Google Cloud LB 2)\n" },
+	{ "trusted_hops without hops", APP(" trusted_hops = 2;\n"), 0,
+	  "FILE:5: trusted_hops is used only with client_pick = \"hops\" "
+	  "(client_pick is \"rightmost_untrusted\")\n" },
+	{ "trusted_hops out of range", APP(" client_pick = \"hops\";\n"
+	  " trusted_hops = 17;\n"), 0,
+	  "FILE:6: trusted_hops: 17 is out of range 1-16\n" },
+	{ "hops with trusted_hops", APP(" client_pick = \"hops\";\n"
+	  " trusted_hops = 2;\n"), 1, "" },
 	{ "wrong type", APP(" strip_untrusted = \"yes\";\n"), 0,
 	  "FILE:5: strip_untrusted: expected true or false\n" },
 	{ "list element not a string", APP(" drop_params = [ 1 ];\n"), 0,

@@ -191,6 +191,102 @@ static const struct norm_case cases[] = {
 	  "REMOTE_ADDR=10.0.0.5\nHTTP_FORWARDED=for=6.6.6.6, by=10.0.0.1\n",
 	  "REMOTE_ADDR=6.6.6.6\nHTTP_FORWARDED=for=6.6.6.6, by=10.0.0.1\n"
 	  "REALIP_REMOTE_ADDR=10.0.0.5\n", NORM_OK, NULL, 0 },
+	/* §4.3c hop count */
+	{ "4.3c N=1: the rightmost entry (AWS ALB)",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 1;",
+	  "REMOTE_ADDR=10.0.3.7\nHTTP_X_FORWARDED_FOR=1.1.1.1, 203.0.113.7\n",
+	  "REMOTE_ADDR=203.0.113.7\nHTTP_X_FORWARDED_FOR=1.1.1.1, "
+	  "203.0.113.7\nREALIP_REMOTE_ADDR=10.0.3.7\n", NORM_OK,
+	  "peer 10.0.3.7 trusted|hop 2 203.0.113.7 is 1 from the right "
+	  "(trusted_hops = 1): client", 0 },
+	{ "4.3c N=2: Google LB appends the client and itself",
+	  "trusted_proxies = [ \"35.191.0.0/16\", \"130.211.0.0/22\" ];"
+	  "client_pick = \"hops\"; trusted_hops = 2;",
+	  "REMOTE_ADDR=35.191.1.1\n"
+	  "HTTP_X_FORWARDED_FOR=198.51.100.9, 34.120.0.5\n",
+	  "REMOTE_ADDR=198.51.100.9\nREALIP_REMOTE_ADDR=35.191.1.1\n", NORM_OK,
+	  "2 entries|hop 1 198.51.100.9 is 2 from the right", 0 },
+	{ "4.3c N=2: a spoofed entry left of the count is not taken",
+	  "trusted_proxies = [ \"35.191.0.0/16\" ];"
+	  "client_pick = \"hops\"; trusted_hops = 2;",
+	  "REMOTE_ADDR=35.191.1.1\n"
+	  "HTTP_X_FORWARDED_FOR=6.6.6.6, 198.51.100.9, 34.120.0.5\n",
+	  "REMOTE_ADDR=198.51.100.9\nREALIP_REMOTE_ADDR=35.191.1.1\n", NORM_OK,
+	  "hop 2 198.51.100.9 is 2 from the right", 0 },
+	{ "4.3c short chain: unchanged, never the leftmost",
+	  "trusted_proxies = [ \"35.191.0.0/16\" ];"
+	  "client_pick = \"hops\"; trusted_hops = 2;",
+	  "REMOTE_ADDR=35.191.1.1\nHTTP_X_FORWARDED_FOR=34.120.0.5\n",
+	  "REMOTE_ADDR=35.191.1.1\n", NORM_OK,
+	  "warn: short chain: 1 entries, trusted_hops = 2: REMOTE_ADDR "
+	  "unchanged", NORM_W_SHORT },
+	{ "4.3c no list at all is no short chain",
+	  TRUST "client_pick = \"hops\"; trusted_hops = 2;",
+	  "REMOTE_ADDR=10.0.0.5\n", "REMOTE_ADDR=10.0.0.5\n", NORM_OK,
+	  "no client header present", 0 },
+	{ "4.3c untrusted peer: nothing believed, stripped",
+	  TRUST "client_pick = \"hops\"; trusted_hops = 1;",
+	  "REMOTE_ADDR=192.0.2.9\nHTTP_X_FORWARDED_FOR=1.1.1.1, 203.0.113.7\n",
+	  "REMOTE_ADDR=192.0.2.9\n", NORM_OK, "peer 192.0.2.9 untrusted",
+	  NORM_W_UNTRUSTED },
+	{ "4.3c the entry is taken even if trusted",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 1;",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=6.6.6.6, 10.0.0.9\n",
+	  "REMOTE_ADDR=10.0.0.9\nHTTP_X_FORWARDED_FOR=6.6.6.6, 10.0.0.9\n"
+	  "REALIP_REMOTE_ADDR=10.0.0.5\n", NORM_OK,
+	  "hop 2 10.0.0.9 is 1 from the right", 0 },
+	{ "4.3c entries right of the count are not judged",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 2;",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=198.51.100.9, junk\n",
+	  "REMOTE_ADDR=198.51.100.9\n"
+	  "HTTP_X_FORWARDED_FOR=198.51.100.9, junk\n"
+	  "REALIP_REMOTE_ADDR=10.0.0.5\n", NORM_OK, "is 2 from the right", 0 },
+	{ "4.3c the entry at the count is no address: unchanged, warn",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 1;",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=1.1.1.1, junk\n",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=1.1.1.1, junk\n",
+	  NORM_OK, "warn: hop 2 \"junk\" (1 from the right, trusted_hops = "
+	  "1) is not an address: REMOTE_ADDR unchanged|no client address "
+	  "found", NORM_W_CLIENT },
+	{ "4.3c an unknown entry: unchanged, no warning",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 1;"
+	  "client_headers = [ \"HTTP_FORWARDED\" ];",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_FORWARDED=for=1.1.1.1, for=unknown\n",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_FORWARDED=for=1.1.1.1, for=unknown\n",
+	  NORM_OK, "hop 2 \"unknown\" (1 from the right", 0 },
+	{ "4.3c Forwarded elements count, proto of the chosen one",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 2;"
+	  "client_headers = [ \"HTTP_FORWARDED\" ];"
+	  "proto_headers = [ \"HTTP_FORWARDED\" ];",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_FORWARDED=for=6.6.6.6;proto=http, "
+	  "for=\"[2001:db9::7]:443\";proto=https, for=10.0.0.1;proto=http\n",
+	  "REMOTE_ADDR=2001:db9::7\nHTTP_FORWARDED=for=6.6.6.6;proto=http, "
+	  "for=\"[2001:db9::7]:443\";proto=https, for=10.0.0.1;proto=http\n"
+	  "REALIP_REMOTE_ADDR=10.0.0.5\nREMOTE_PORT=443\nHTTPS=on\n"
+	  "REQUEST_SCHEME=https\nSERVER_PORT=443\n",
+	  NORM_OK, "is 2 from the right", 0 },
+	{ "4.3c hop-aligned proto list",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 2;",
+	  "REMOTE_ADDR=10.0.0.5\n"
+	  "HTTP_X_FORWARDED_FOR=198.51.100.9, 34.120.0.5\n"
+	  "HTTP_X_FORWARDED_PROTO=https, http\n",
+	  "REMOTE_ADDR=198.51.100.9\n"
+	  "HTTP_X_FORWARDED_FOR=198.51.100.9, 34.120.0.5\n"
+	  "HTTP_X_FORWARDED_PROTO=https, http\n"
+	  "REALIP_REMOTE_ADDR=10.0.0.5\nHTTPS=on\nREQUEST_SCHEME=https\n"
+	  "SERVER_PORT=443\n", NORM_OK, NULL, 0 },
+	{ "4.3c repeated params joined, empty elements ignored",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 3;",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=198.51.100.9, ,\n"
+	  "HTTP_X_FORWARDED_FOR=10.1.1.1\nHTTP_X_FORWARDED_FOR=10.2.2.2,\n",
+	  "REMOTE_ADDR=198.51.100.9\nHTTP_X_FORWARDED_FOR=198.51.100.9, ,, "
+	  "10.1.1.1, 10.2.2.2,\nREALIP_REMOTE_ADDR=10.0.0.5\n", NORM_OK,
+	  "3 entries|is 3 from the right", 0 },
+	{ "4.3c the client is the peer: unchanged",
+	  KEEP "client_pick = \"hops\"; trusted_hops = 1;",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=10.0.0.5\n",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=10.0.0.5\n", NORM_OK,
+	  "is the peer: REMOTE_ADDR unchanged", 0 },
 	/* §4.4 scheme, §4.5 port */
 	{ "4.4 https from a trusted proxy", KEEP,
 	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_PROTO=HTTPS\n"

@@ -53,6 +53,7 @@ fill(void)
 	g_app.sa_spoofing = 1017;
 	g_app.sa_invalid = 1018;
 	g_app.sa_conflicts = 1019;
+	g_app.sa_short = 1040;
 	g_app.sa_status_requests = 1020;
 	g_app.sa_status_403 = 1021;
 	g_live.sl_active = 31;
@@ -264,6 +265,7 @@ static const struct figure figures[] = {
 	{ "invalid forwarded", "1018",
 	    "invalid_forwarded_values_total{app=\"www\"} 1018" },
 	{ "conflicts", "1019", "conflicts_total{app=\"www\"} 1019" },
+	{ "short chains", "1040", "short_chains_total{app=\"www\"} 1040" },
 	{ "queue len", "32", "queue_length{app=\"www\"} 32" },
 	{ "max queue len", "33", "queue_length_max{app=\"www\"} 33" },
 	{ "queue waits", "34", "queue_waits_total{app=\"www\"} 34" },
@@ -445,11 +447,11 @@ test_status_json_valid(void)
 	rc = run_on("status-sample.json", render(STATUS_JSON, 0, NULL),
 	    PHP_JSON, out, sizeof(out));
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(out, "www 34 0 0");
+	CU_ASSERT_STRING_EQUAL(out, "www 35 0 0");
 	rc = run_on("status-sample-full.json", render(STATUS_JSON, 1, NULL),
 	    PHP_JSON, out, sizeof(out));
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(out, "www 36 2 3");
+	CU_ASSERT_STRING_EQUAL(out, "www 37 2 3");
 	if (rc != 0)
 		fprintf(stderr, "\nstatus json: %s\n", out);
 
@@ -460,14 +462,14 @@ test_status_json_valid(void)
 	rc = run_on("status-hostile.json", render(STATUS_JSON, 1, NULL),
 	    PHP_JSON, out, sizeof(out));
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(out, "w\"w\\ 36 2 0");
+	CU_ASSERT_STRING_EQUAL(out, "w\"w\\ 37 2 0");
 	if (rc != 0)
 		fprintf(stderr, "\nstatus json: %s\n", out);
 	g_live.sl_nup = 0;
 	rc = run_on("status-empty.json", render(STATUS_JSON, 1, NULL),
 	    PHP_JSON, out, sizeof(out));
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(out, "w\"w\\ 36 0 0");
+	CU_ASSERT_STRING_EQUAL(out, "w\"w\\ 37 0 0");
 }
 
 /*
@@ -586,8 +588,8 @@ test_status_metric_names(void)
 			fprintf(stderr, "\nstatus metric line: %s\n", line);
 	}
 	CU_ASSERT_EQUAL(bad, 0);
-	CU_ASSERT_EQUAL(families, 32);
-	CU_ASSERT_EQUAL(samples, 32 + 5 * 2 + 4 * 3);
+	CU_ASSERT_EQUAL(families, 33);
+	CU_ASSERT_EQUAL(samples, 33 + 5 * 2 + 4 * 3);
 }
 
 void
