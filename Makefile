@@ -35,7 +35,8 @@ FINAL_LDFLAGS	+= $(LDFLAGS)
 
 PROTO_SRC	= proto/params.c proto/addr.c proto/cidr.c proto/fwd.c \
 		  proto/scgi.c proto/proxyproto.c \
-		  proto/normalize.c proto/fcgi.c proto/balance.c proto/peertab.c
+		  proto/normalize.c proto/fcgi.c proto/balance.c proto/peertab.c \
+		  proto/ranges.c
 CONFIG_SRC	= config/config.c config/cfgfile.c config/cfgkey.c \
 		  config/cfgapp.c config/cfgcidr.c
 DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c \

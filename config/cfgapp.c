@@ -136,8 +136,8 @@ static int	client_from_list(struct cfg_loader *, struct cfg_client *,
 static void	clients_default(void *);
 static void	clients_free(void *);
 static void	clients_dump(const void *, FILE *);
-static void	client_from(struct cfg_loader *, struct cfg_client *,
-		    const config_setting_t *);
+static void	client_from(struct cfg_loader *, struct cfg_app *,
+		    struct cfg_client *, const config_setting_t *);
 
 /*
  * Parse "unix:/path", "systemd:NAME", "a.b.c.d:port" or "[v6]:port".
@@ -380,7 +380,7 @@ v_trusted(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
 	if (a->a_trusted_proxies_file != NULL) {
 		file = cfgfile_where(L, member(g, "trusted_proxies_file"), &fl);
 		cfgcidr_file(L, a->a_trusted_proxies_file,
-		    "trusted_proxies_file", file, fl, &v, &a->a_trust_unix);
+		    "trusted_proxies_file", file, fl, &v, &a->a_trust_unix, a);
 	}
 	for (i = 0; i < v.cv_n; i++)
 		if (v.cv_v[i].c_plen == 0)
@@ -600,7 +600,7 @@ static const struct cfgkey_ops clients_ops = {
 
 /* Compile a group's from and from_file into its set (SPEC §4.3a). */
 static void
-client_from(struct cfg_loader *L, struct cfg_client *e,
+client_from(struct cfg_loader *L, struct cfg_app *a, struct cfg_client *e,
     const config_setting_t *el)
 {
 	struct cfgcidr_vec	 v = { NULL, 0, 0 };
@@ -616,7 +616,7 @@ client_from(struct cfg_loader *L, struct cfg_client *e,
 		if (m == NULL)
 			line = e->cc_line;
 		cfgcidr_file(L, e->cc_from_file, "client_headers: from_file",
-		    file, line, &v, NULL);
+		    file, line, &v, NULL, a);
 	}
 	e->cc_set = cfgcidr_compile(L, e->cc_file, e->cc_line, &v);
 }
@@ -636,7 +636,7 @@ v_clients(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
 			check_name(L, e->cc_header, e->cc_file, e->cc_line,
 			    k->k_name);
 		if (e->cc_group)
-			client_from(L, e, el);
+			client_from(L, a, e, el);
 	}
 }
 
@@ -841,6 +841,7 @@ cfgapp_free(struct cfg_app *a)
 	cidr_set_free(a->a_trusted);
 	free(a->a_names);
 	free(a->a_from);
+	free(a->a_ranges);
 }
 
 void

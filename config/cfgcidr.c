@@ -5,12 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config/cfgcidr.h"
+#include "proto/ranges.h"
 
 static int	push(struct cfgcidr_vec *, const struct cidr *);
 static int	add(struct cfg_loader *, const char *, int, const char *,
 		    const char *, struct cfgcidr_vec *, int *);
+static void	provenance(struct cfg_loader *, struct cfg_app *,
+		    const char *, const char *, size_t, const char *,
+		    const char *, int);
 
 /* Append c; -1 on ENOMEM. */
 static int
@@ -88,12 +93,14 @@ cfgcidr_list(struct cfg_loader *L, const struct cfg_strlist *sl,
 
 int
 cfgcidr_file(struct cfg_loader *L, const char *path, const char *key,
-    const char *file, int line, struct cfgcidr_vec *v, int *unix_seen)
+    const char *file, int line, struct cfgcidr_vec *v, int *unix_seen,
+    struct cfg_app *a)
 {
-	char		 buf[512], *p, *e, *full;
+	char		 buf[512], head[1024], *p, *e, *full;
 	const char	*kf;
 	FILE		*f;
-	int		 lineno = 0, r, bad = 0;
+	int		 lineno = 0, hn = 0, r, bad = 0;
+	size_t		 hlen = 0, n;
 
 	full = cfgfile_path(L->L_dir, path);
 	if (full == NULL || (f = fopen(full, "r")) == NULL) {
@@ -105,6 +112,16 @@ cfgcidr_file(struct cfg_loader *L, const char *path, const char *key,
 	kf = cfgfile_keep(L->L_cfg, full);
 	while ((r = cfgfile_line(f, buf, sizeof(buf))) != 0) {
 		lineno++;
+		/* The leading comment lines: provenance, if any. */
+		if (r > 0 && buf[0] == '#' && lineno == hn + 1) {
+			hn++;
+			n = strlen(buf);
+			if (n < sizeof(head) - hlen - 1) {
+				memcpy(head + hlen, buf, n);
+				hlen += n;
+				head[hlen++] = '\n';
+			}
+		}
 		if (r < 0) {
 			cfgfile_msg(L, 0, kf, lineno, "line longer than %zu "
 			    "bytes", sizeof(buf) - 1);
@@ -124,7 +141,51 @@ cfgcidr_file(struct cfg_loader *L, const char *path, const char *key,
 	}
 	fclose(f);
 	free(full);
+	if (a != NULL)
+		provenance(L, a, kf, head, hlen, key, file, line);
 	return (bad);
+}
+
+/*
+ * SPEC §3.4: a file fcgi-normalizer-ranges wrote says who published it
+ * and when it was fetched.  Note it once per app; warn when it is stale,
+ * at the setting that names it (the file itself is not to be edited).
+ */
+static void
+provenance(struct cfg_loader *L, struct cfg_app *a, const char *path,
+    const char *head, size_t hlen, const char *key, const char *file,
+    int line)
+{
+	struct ranges_meta	 m;
+	struct cfg_ranges	*r;
+	char			 when[RANGES_TIMELEN];
+	int64_t			 age;
+	size_t			 i;
+
+	if (!ranges_meta_parse(head, hlen, &m))
+		return;
+	for (i = 0; i < a->a_nranges; i++)
+		if (strcmp(a->a_ranges[i].cr_path, path) == 0)
+			return;
+	if ((r = reallocarray(a->a_ranges, a->a_nranges + 1,
+	    sizeof(*r))) == NULL)
+		return;	/* only the status row is lost */
+	a->a_ranges = r;
+	r = &r[a->a_nranges++];
+	r->cr_path = path;
+	memcpy(r->cr_provider, m.rm_provider, sizeof(r->cr_provider));
+	r->cr_fetched = m.rm_fetched;
+	r->cr_entries = m.rm_entries;
+	age = (int64_t)time(NULL) - m.rm_fetched;
+	if (m.rm_fetched < 0)
+		cfgfile_msg(L, 1, file, line, "%s \"%s\": provider %s, no "
+		    "valid \"# fetched:\" line", key, path, m.rm_provider);
+	else if (age > CFG_RANGES_STALE_DAYS * 86400LL)
+		cfgfile_msg(L, 1, file, line, "%s \"%s\": the %s list was "
+		    "fetched %s, %lld days ago: run fcgi-normalizer-ranges "
+		    "update (or enable fcgi-normalizer-ranges.timer)", key,
+		    path, m.rm_provider, ranges_time_format(m.rm_fetched, when),
+		    (long long)(age / 86400));
 }
 
 struct cidr_set *

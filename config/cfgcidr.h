@@ -8,6 +8,7 @@
 #define FCN_CONFIG_CFGCIDR_H
 
 #include "config/cfgfile.h"
+#include "config/config.h"
 #include "proto/cidr.h"
 
 /* A growing array of blocks; zero-filled is empty. */
@@ -29,12 +30,14 @@ int		 cfgcidr_list(struct cfg_loader *, const struct cfg_strlist *sl,
 /*
  * Read path (relative to the main file's directory) into v: one block
  * per line, '#' comments, blank lines.  key, file and line name the
- * setting that points at it, for an unreadable file.  Returns the number
- * of errors recorded.
+ * setting that points at it, for an unreadable file.  A file that
+ * fcgi-normalizer-ranges wrote (SPEC §3.4) is noted in a's a_ranges, and
+ * one fetched more than CFG_RANGES_STALE_DAYS ago is warned about at
+ * file:line.  Returns the number of errors recorded.
  */
 int		 cfgcidr_file(struct cfg_loader *, const char *path,
 		    const char *key, const char *file, int line,
-		    struct cfgcidr_vec *v, int *unix_seen);
+		    struct cfgcidr_vec *v, int *unix_seen, struct cfg_app *a);
 /*
  * Compile v into a lookup set and free v.  NULL (error recorded at
  * file:line) only on ENOMEM; an empty v gives a set matching nothing.

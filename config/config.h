@@ -8,6 +8,7 @@
 #define FCN_CONFIG_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "proto/cidr.h"
@@ -77,6 +78,20 @@ enum cfg_balance {
 };
 
 /* One app; const after cfg_load() returns. */
+/*
+ * A CIDR file written by fcgi-normalizer-ranges (SPEC §3.4): its
+ * provenance lines, for -t's age warning and the status page.
+ */
+struct cfg_ranges {
+	const char		*cr_path;	/* as opened; owned by the cfg */
+	char			 cr_provider[32];
+	int64_t			 cr_fetched;	/* Unix seconds; -1 unknown */
+	long			 cr_entries;	/* -1 unknown */
+};
+
+/* SPEC §3.4: -t warns about a ranges file fetched longer ago than this. */
+#define CFG_RANGES_STALE_DAYS	30
+
 struct cfg_app {
 	const char		*a_file;	/* where it was defined */
 	int			 a_line;
@@ -130,6 +145,8 @@ struct cfg_app {
 	struct cidr_set		*a_trusted;
 	int			 a_trust_unix;	/* "unix:" in trusted_proxies */
 	size_t			 a_ntrusted;	/* blocks, file included */
+	struct cfg_ranges	*a_ranges;	/* ranges files named, once each */
+	size_t			 a_nranges;
 	struct norm_policy	 a_policy;
 	struct norm_name	*a_names;	/* storage behind a_policy */
 	const struct cidr_set	**a_from;	/* behind np_client_from */

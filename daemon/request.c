@@ -990,6 +990,8 @@ page_status(struct req *r)
 	memset(&sl, 0, sizeof(sl));
 	up_status(r->r_ctx->x_pool, &sl, su, sizeof(su) / sizeof(su[0]));
 	sl.sl_active = *r->r_ctx->x_active;
+	sl.sl_ranges = r->r_ctx->x_app->a_ranges;
+	sl.sl_nranges = r->r_ctx->x_app->a_nranges;
 	if ((body = evbuffer_new()) == NULL) {
 		r->r_ctx->x_ops->close(r->r_ctx->x_owner, r, "out of memory");
 		return (-1);

@@ -19,6 +19,7 @@
 #include <event2/buffer.h>
 
 #include "daemon/status.h"
+#include "proto/ranges.h"
 
 #define CT_TEXT		"text/plain; charset=utf-8"
 #define CT_JSON		"application/json"
@@ -155,6 +156,13 @@ static void	render_json(struct evbuffer *, const struct status_app *,
 static void	render_prom(struct evbuffer *, const struct status_app *,
 		    const struct status_live *, int, time_t);
 static void	text_upstreams(struct evbuffer *, const struct status_live *);
+static void	text_ranges(struct evbuffer *, const struct status_live *,
+		    time_t);
+static void	json_ranges(struct evbuffer *, const struct status_live *,
+		    time_t);
+static void	prom_ranges(struct evbuffer *, const char *,
+		    const struct status_live *);
+static long long fetched_ago(const struct cfg_ranges *, time_t);
 static void	text_peers(struct evbuffer *, const struct peertab *,
 		    time_t);
 static void	json_upstreams(struct evbuffer *, const struct status_live *);
@@ -272,10 +280,42 @@ render_text(struct evbuffer *out, const struct status_app *sa,
 			evbuffer_add_printf(out, "%-*s%llu\n", KEYWIDTH, key,
 			    fig_value(f, sa, sl, now));
 	}
+	text_ranges(out, sl, now);
 	if (!full)
 		return;
 	text_upstreams(out, sl);
 	text_peers(out, &sa->sa_peers, now);
+}
+
+/* Seconds since a ranges file was fetched; -1 when it does not say. */
+static long long
+fetched_ago(const struct cfg_ranges *cr, time_t now)
+{
+	if (cr->cr_fetched < 0)
+		return (-1);
+	return ((long long)now - (long long)cr->cr_fetched);
+}
+
+/* SPEC §3.4: every view shows the range files, stale ones stand out. */
+static void
+text_ranges(struct evbuffer *out, const struct status_live *sl, time_t now)
+{
+	const struct cfg_ranges	*cr;
+	char			 when[RANGES_TIMELEN];
+	size_t			 i;
+
+	for (i = 0; i < sl->sl_nranges; i++) {
+		cr = &sl->sl_ranges[i];
+		evbuffer_add_printf(out, "\n************************\n"
+		    "%-*s", KEYWIDTH, "ranges file:");
+		add_text(out, cr->cr_path);
+		evbuffer_add_printf(out, "\n%-*s", KEYWIDTH, "provider:");
+		add_text(out, cr->cr_provider);
+		evbuffer_add_printf(out, "\n%-*s%s\n%-*s%lld\n%-*s%ld\n",
+		    KEYWIDTH, "fetched:", ranges_time_format(cr->cr_fetched,
+		    when), KEYWIDTH, "age seconds:", fetched_ago(cr, now),
+		    KEYWIDTH, "entries:", cr->cr_entries);
+	}
 }
 
 static void
@@ -341,11 +381,32 @@ render_json(struct evbuffer *out, const struct status_app *sa,
 		evbuffer_add_printf(out, ",\"%s\":%llu", f->f_key,
 		    fig_value(f, sa, sl, now));
 	}
+	json_ranges(out, sl, now);
 	if (full) {
 		json_upstreams(out, sl);
 		json_peers(out, &sa->sa_peers, now);
 	}
 	evbuffer_add_printf(out, "}\n");
+}
+
+static void
+json_ranges(struct evbuffer *out, const struct status_live *sl, time_t now)
+{
+	const struct cfg_ranges	*cr;
+	size_t			 i;
+
+	evbuffer_add_printf(out, ",\"ranges files\":[");
+	for (i = 0; i < sl->sl_nranges; i++) {
+		cr = &sl->sl_ranges[i];
+		evbuffer_add_printf(out, "%s{\"file\":", i > 0 ? "," : "");
+		add_json(out, cr->cr_path);
+		evbuffer_add_printf(out, ",\"provider\":");
+		add_json(out, cr->cr_provider);
+		evbuffer_add_printf(out, ",\"fetched\":%lld,\"age seconds\":"
+		    "%lld,\"entries\":%ld}", (long long)cr->cr_fetched,
+		    fetched_ago(cr, now), cr->cr_entries);
+	}
+	evbuffer_add_printf(out, "]");
 }
 
 static void
@@ -423,6 +484,7 @@ render_prom(struct evbuffer *out, const struct status_app *sa,
 			evbuffer_add_printf(out, "%llu", v);
 		evbuffer_add(out, "\n", 1);
 	}
+	prom_ranges(out, sa->sa_name, sl);
 	if (!full)
 		return;
 	prom_upstreams(out, sa->sa_name, sl);
@@ -494,6 +556,39 @@ prom_upstreams(struct evbuffer *out, const char *app,
 			evbuffer_add_printf(out, "\",upstream=\"");
 			add_label(out, u->su_addr);
 			evbuffer_add_printf(out, "\"} %llu\n", v);
+		}
+	}
+}
+
+/*
+ * Two families, a sample per ranges file; none without files.  The age
+ * is time() - fetched in PromQL, so it is not a third.
+ */
+static void
+prom_ranges(struct evbuffer *out, const char *app,
+    const struct status_live *sl)
+{
+	const struct cfg_ranges	*cr;
+	size_t			 f, i;
+
+	for (f = 0; f < 2 && sl->sl_nranges > 0; f++) {
+		prom_family(out, f == 0 ? "ranges_fetched_timestamp_seconds" :
+		    "ranges_entries", f == 0 ? "When this provider range "
+		    "file was fetched, a unix timestamp (-1: unknown)." :
+		    "Entries in this provider range file.", FIG_GAUGE);
+		for (i = 0; i < sl->sl_nranges; i++) {
+			cr = &sl->sl_ranges[i];
+			evbuffer_add_printf(out, PREFIX "%s{app=\"", f == 0 ?
+			    "ranges_fetched_timestamp_seconds" :
+			    "ranges_entries");
+			add_label(out, app);
+			evbuffer_add_printf(out, "\",file=\"");
+			add_label(out, cr->cr_path);
+			evbuffer_add_printf(out, "\",provider=\"");
+			add_label(out, cr->cr_provider);
+			evbuffer_add_printf(out, "\"} %lld\n", f == 0 ?
+			    (long long)cr->cr_fetched :
+			    (long long)cr->cr_entries);
 		}
 	}
 }

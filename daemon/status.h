@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "config/config.h"
 #include "proto/peertab.h"
 
 struct evbuffer;
@@ -77,6 +78,9 @@ struct status_live {
 	unsigned long			 sl_retries;
 	const struct status_upstream	*sl_up;
 	size_t				 sl_nup;
+	/* SPEC §3.4: the provider range files the app's config named. */
+	const struct cfg_ranges		*sl_ranges;
+	size_t				 sl_nranges;
 };
 
 enum status_format {

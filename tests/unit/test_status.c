@@ -21,6 +21,7 @@
 static struct status_app	g_app;
 static struct status_live	g_live;
 static struct status_upstream	g_up[2];
+static struct cfg_ranges	g_ranges[2];
 
 /* Every figure with a value of its own, so a swapped field shows. */
 static void
@@ -72,6 +73,14 @@ fill(void)
 	g_up[1] = (struct status_upstream){ "10.0.0.7:9000", 0, 0, 0, 3, 3 };
 	g_live.sl_up = g_up;
 	g_live.sl_nup = 2;
+	/* SPEC §3.4: a fresh list, one that lost its fetch line. */
+	g_ranges[0] = (struct cfg_ranges){
+	    "/var/lib/fcgi-normalizer/ranges/cloudflare.txt", "cloudflare",
+	    NOW - 3600, 22 };
+	g_ranges[1] = (struct cfg_ranges){ "/etc/x \"q\".txt", "fastly", -1,
+	    -1 };
+	g_live.sl_ranges = g_ranges;
+	g_live.sl_nranges = 2;
 	/* A load balancer someone forgot, a forger, a one-off. */
 	addr_parse("10.0.0.5", 8, &a);
 	for (i = 0; i < 12; i++)
@@ -338,9 +347,8 @@ test_status_every_figure(void)
 	for (i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
 		if (figures[i].value == NULL)
 			continue;
-		snprintf(want, sizeof(want), "\"%s\":%s%c", figures[i].key,
-		    figures[i].value, i + 1 < sizeof(figures) /
-		    sizeof(figures[0]) ? ',' : '}');
+		snprintf(want, sizeof(want), "\"%s\":%s,", figures[i].key,
+		    figures[i].value);
 		expect_in(page, want);
 	}
 	page = render(STATUS_OPENMETRICS, 0, NULL);
@@ -447,11 +455,11 @@ test_status_json_valid(void)
 	rc = run_on("status-sample.json", render(STATUS_JSON, 0, NULL),
 	    PHP_JSON, out, sizeof(out));
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(out, "www 35 0 0");
+	CU_ASSERT_STRING_EQUAL(out, "www 36 0 0");
 	rc = run_on("status-sample-full.json", render(STATUS_JSON, 1, NULL),
 	    PHP_JSON, out, sizeof(out));
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(out, "www 37 2 3");
+	CU_ASSERT_STRING_EQUAL(out, "www 38 2 3");
 	if (rc != 0)
 		fprintf(stderr, "\nstatus json: %s\n", out);
 
@@ -462,14 +470,14 @@ test_status_json_valid(void)
 	rc = run_on("status-hostile.json", render(STATUS_JSON, 1, NULL),
 	    PHP_JSON, out, sizeof(out));
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(out, "w\"w\\ 37 2 0");
+	CU_ASSERT_STRING_EQUAL(out, "w\"w\\ 38 2 0");
 	if (rc != 0)
 		fprintf(stderr, "\nstatus json: %s\n", out);
 	g_live.sl_nup = 0;
 	rc = run_on("status-empty.json", render(STATUS_JSON, 1, NULL),
 	    PHP_JSON, out, sizeof(out));
 	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_STRING_EQUAL(out, "w\"w\\ 37 0 0");
+	CU_ASSERT_STRING_EQUAL(out, "w\"w\\ 38 0 0");
 }
 
 /*
@@ -588,8 +596,44 @@ test_status_metric_names(void)
 			fprintf(stderr, "\nstatus metric line: %s\n", line);
 	}
 	CU_ASSERT_EQUAL(bad, 0);
-	CU_ASSERT_EQUAL(families, 33);
-	CU_ASSERT_EQUAL(samples, 33 + 5 * 2 + 4 * 3);
+	CU_ASSERT_EQUAL(families, 35);
+	CU_ASSERT_EQUAL(samples, 33 + 5 * 2 + 4 * 3 + 2 * 2);
+}
+
+/* SPEC §3.4: each ranges file's provider, fetch time, age and entries. */
+static void
+test_status_ranges(void)
+{
+	const char	*page;
+
+	fill();
+	page = render(STATUS_TEXT, 0, NULL);
+	expect_line(page, "ranges file:           "
+	    "/var/lib/fcgi-normalizer/ranges/cloudflare.txt");
+	expect_line(page, "provider:              cloudflare");
+	expect_line(page, "fetched:               2026-12-02T00:00:00Z");
+	expect_line(page, "age seconds:           3600");
+	expect_line(page, "entries:               22");
+	expect_line(page, "fetched:               ?");
+	expect_line(page, "age seconds:           -1");
+	page = render(STATUS_JSON, 0, NULL);
+	expect_in(page, ",\"ranges files\":[{\"file\":\"/var/lib/"
+	    "fcgi-normalizer/ranges/cloudflare.txt\",\"provider\":"
+	    "\"cloudflare\",\"fetched\":1796169600,\"age seconds\":3600,"
+	    "\"entries\":22},{\"file\":\"/etc/x \\\"q\\\".txt\","
+	    "\"provider\":\"fastly\",\"fetched\":-1,\"age seconds\":-1,"
+	    "\"entries\":-1}]");
+	page = render(STATUS_OPENMETRICS, 0, NULL);
+	expect_line(page, "fcgi_normalizer_ranges_fetched_timestamp_seconds"
+	    "{app=\"www\",file=\"/var/lib/fcgi-normalizer/ranges/"
+	    "cloudflare.txt\",provider=\"cloudflare\"} 1796169600");
+	expect_line(page, "fcgi_normalizer_ranges_entries{app=\"www\","
+	    "file=\"/etc/x \\\"q\\\".txt\",provider=\"fastly\"} -1");
+	g_live.sl_nranges = 0;
+	page = render(STATUS_OPENMETRICS, 1, NULL);
+	CU_ASSERT_PTR_NULL(strstr(page, "ranges_"));
+	page = render(STATUS_JSON, 0, NULL);
+	expect_in(page, ",\"ranges files\":[]}");
 }
 
 void
@@ -614,4 +658,6 @@ suite_status(void)
 	    test_status_promtool_refuses);
 	ADD_TEST(s, "status: metric names and labels follow the rules",
 	    test_status_metric_names);
+	ADD_TEST(s, "status: provider range files in every view",
+	    test_status_ranges);
 }
