@@ -43,20 +43,23 @@ DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c \
 		  daemon/side.c daemon/upstream.c daemon/conn_fcgi.c \
 		  daemon/conn_scgi.c daemon/request.c daemon/explain.c \
 		  daemon/listener.c daemon/status.c daemon/gen.c
+RANGES_SRC	= daemon/ranges/ranges.c
 UNIT_SRC	= tests/unit/main.c tests/unit/util.c tests/unit/test_params.c \
 		  tests/unit/test_addr.c tests/unit/test_cidr.c \
 		  tests/unit/test_fwd.c tests/unit/test_normalize.c \
 		  tests/unit/test_fcgi.c tests/unit/test_config.c \
 		  tests/unit/test_scgi.c tests/unit/test_proxyproto.c \
 		  tests/unit/test_balance.c tests/unit/test_peertab.c \
-		  tests/unit/test_status.c
+		  tests/unit/test_status.c tests/unit/test_ranges.c
 
 PROTO_OBJ	= $(PROTO_SRC:%.c=$(BUILD)/%.o)
 CONFIG_OBJ	= $(CONFIG_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ	= $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ	= $(UNIT_SRC:%.c=$(BUILD)/%.o)
+RANGES_OBJ	= $(RANGES_SRC:%.c=$(BUILD)/%.o)
 
 BIN		= $(BUILD)/fcgi-normalizer
+RANGES_BIN	= $(BUILD)/fcgi-normalizer-ranges
 LIBPROTO	= $(BUILD)/libfcnproto.a
 LIBCONFIG	= $(BUILD)/libfcnconfig.a
 UNIT_BIN	= $(BUILD)/unit-tests
@@ -73,9 +76,10 @@ MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/fcgi-normalizer
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 LIBEXECDIR	?= $(PREFIX)/libexec
+DATADIR		?= $(PREFIX)/share/fcgi-normalizer
 ETCDIR		= $(DESTDIR)$(SYSCONFDIR)/fcgi-normalizer
 
-all: $(BIN)
+all: $(BIN) $(RANGES_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -90,6 +94,20 @@ $(LIBCONFIG): $(CONFIG_OBJ)
 $(BIN): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBPROTO)
 	$(CC) $(FINAL_CFLAGS) -o $@ $(DAEMON_OBJ) $(LIBCONFIG) $(LIBPROTO) \
 	    $(FINAL_LDFLAGS) $(PKG_LIBS)
+
+# fcgi-normalizer-ranges (SPEC §3.4) is the only program that fetches from
+# the network: libcurl, json-c and libcrypto are its flags alone, never the
+# daemon's.  -isystem: their headers are not ours to keep warning-free.
+RANGES_PKGS	= libcurl json-c libcrypto
+RANGES_CFLAGS	:= $(patsubst -I%,-isystem %,$(shell pkg-config --cflags \
+		   $(RANGES_PKGS) 2>/dev/null))
+RANGES_LIBS	:= $(shell pkg-config --libs $(RANGES_PKGS) 2>/dev/null)
+
+$(RANGES_OBJ): FINAL_CFLAGS += $(RANGES_CFLAGS)
+
+$(RANGES_BIN): $(RANGES_OBJ) $(LIBPROTO)
+	$(CC) $(FINAL_CFLAGS) -o $@ $(RANGES_OBJ) $(LIBPROTO) \
+	    $(FINAL_LDFLAGS) $(RANGES_LIBS)
 
 # The unit binary links the daemon objects it tests (daemon/status.o renders
 # from plain structs; it needs no event loop).
@@ -160,8 +178,10 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	@FCN_BIN=$(BIN) bash tests/demo.sh
 
-install: $(BIN)
+install: $(BIN) $(RANGES_BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(SBINDIR)/fcgi-normalizer
+	install -D -m 755 $(RANGES_BIN) \
+	    $(DESTDIR)$(SBINDIR)/fcgi-normalizer-ranges
 	install -d -m 755 $(ETCDIR)/apps.d
 	@# Never overwrite a configuration someone already edited.
 	[ -e $(ETCDIR)/fcgi-normalizer.conf ] || install -m 644 \
@@ -172,8 +192,10 @@ install: $(BIN)
 	    $(DESTDIR)$(MANDIR)/man8/fcgi-normalizer.8
 	install -D -m 644 packaging/man/fcgi-normalizer.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/fcgi-normalizer.conf.5
+	install -D -m 644 packaging/man/fcgi-normalizer-ranges.8 \
+	    $(DESTDIR)$(MANDIR)/man8/fcgi-normalizer-ranges.8
 	install -d -m 755 $(DESTDIR)$(DOCDIR)/examples/nginx
-	install -m 644 packaging/examples/*.conf packaging/examples/*.txt \
+	install -m 644 packaging/examples/*.conf \
 	    packaging/examples/*.yml \
 	    packaging/systemd/fcgi-normalizer.socket $(DESTDIR)$(DOCDIR)/examples/
 	install -m 644 packaging/examples/nginx/*.conf \
@@ -183,6 +205,16 @@ install: $(BIN)
 	    packaging/systemd/fcgi-normalizer.service \
 	    > $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
+	sed 's|@SBINDIR@|$(SBINDIR)|g' \
+	    packaging/systemd/fcgi-normalizer-ranges.service \
+	    > $(DESTDIR)$(UNITDIR)/fcgi-normalizer-ranges.service
+	install -m 644 packaging/systemd/fcgi-normalizer-ranges.timer \
+	    $(DESTDIR)$(UNITDIR)/
+	chmod 644 $(DESTDIR)$(UNITDIR)/fcgi-normalizer-ranges.service
+	@# SPEC §3.4: the providers' lists as shipped; the package's postinst
+	@# seeds /var/lib/fcgi-normalizer/ranges from them.
+	install -d -m 755 $(DESTDIR)$(DATADIR)/ranges
+	install -m 644 packaging/ranges/*.txt $(DESTDIR)$(DATADIR)/ranges/
 	install -d -m 755 $(DESTDIR)$(LIBEXECDIR)/fcgi-normalizer
 	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/libexec/reload \
 	    > $(DESTDIR)$(LIBEXECDIR)/fcgi-normalizer/reload
@@ -191,10 +223,15 @@ install: $(BIN)
 # Configuration files are left in place, as Debian does on remove.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fcgi-normalizer \
+	    $(DESTDIR)$(SBINDIR)/fcgi-normalizer-ranges \
 	    $(DESTDIR)$(MANDIR)/man8/fcgi-normalizer.8 \
+	    $(DESTDIR)$(MANDIR)/man8/fcgi-normalizer-ranges.8 \
 	    $(DESTDIR)$(MANDIR)/man5/fcgi-normalizer.conf.5 \
-	    $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service
-	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR)/fcgi-normalizer
+	    $(DESTDIR)$(UNITDIR)/fcgi-normalizer.service \
+	    $(DESTDIR)$(UNITDIR)/fcgi-normalizer-ranges.service \
+	    $(DESTDIR)$(UNITDIR)/fcgi-normalizer-ranges.timer
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR)/fcgi-normalizer \
+	    $(DESTDIR)$(DATADIR)
 
 # make deb: a binary package built by dpkg-buildpackage from a copy of the
 # tree with packaging/debian as debian/ (the layout keeps debian/ under
@@ -214,4 +251,4 @@ clean:
 	rm -rf build
 
 -include $(PROTO_OBJ:.o=.d) $(CONFIG_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) \
-	$(UNIT_OBJ:.o=.d)
+	$(UNIT_OBJ:.o=.d) $(RANGES_OBJ:.o=.d)

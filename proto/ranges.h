@@ -5,7 +5,7 @@
  * A ranges file is what `fcgi-normalizer-ranges update` installs, e.g.
  *
  *	# provider: cloudflare
- *	# source: https://www.cloudflare.com/ips-v4 https://www.cloudflare.com/ips-v6
+ *	# source: <the URLs fetched, in order, separated by one space>
  *	# fetched: 2026-12-07T12:00:00Z
  *	# entries: 22
  *	# sha256: <64 hex digits: SHA-256 of the fetched bodies in source order>
@@ -26,11 +26,15 @@
 
 #define RANGES_TIMELEN	21	/* "2026-12-07T12:00:00Z" and its NUL */
 
-/* The provenance lines at the top of a ranges file. */
+/*
+ * The provenance lines at the top of a ranges file.  rm_fetched: Unix
+ * seconds (UTC) of "# fetched:", -1 when absent or invalid; rm_entries:
+ * "# entries:".
+ */
 struct ranges_meta {
 	char		rm_provider[32];	/* "" when absent */
-	int64_t		rm_fetched;		/* Unix seconds (UTC) of "# fetched:", -1 when absent or invalid */
-	long		rm_entries;		/* "# entries:", -1 when absent */
+	int64_t		rm_fetched;		/* -1: absent or invalid */
+	long		rm_entries;		/* -1 when absent */
 };
 
 /*
@@ -40,7 +44,8 @@ struct ranges_meta {
  * name is cut to 31 bytes; an "# entries:" that is not a plain decimal
  * number is -1, as absent.
  */
-int	ranges_meta_parse(const char *text, size_t len, struct ranges_meta *out);
+int	ranges_meta_parse(const char *text, size_t len,
+	    struct ranges_meta *out);
 
 /*
  * "YYYY-MM-DDTHH:MM:SSZ" (exactly, UTC) to Unix seconds; -1 when it is
@@ -68,7 +73,7 @@ enum ranges_status {
 struct ranges_fault {
 	enum ranges_status rf_status;
 	size_t		rf_index;	/* 1-based entry of the list */
-	size_t		rf_line;	/* 1-based line of a text body, else 0 */
+	size_t		rf_line;	/* 1-based line of a text body, or 0 */
 	const char	*rf_entry;	/* the entry, in the caller's input */
 	size_t		rf_entrylen;
 	enum cidr_status rf_cidr;	/* with RANGES_ERR_CIDR */
@@ -90,11 +95,13 @@ struct ranges_list {
 	size_t		 rl_bad;	/* lines skipped by RANGES_TEXT_LAX */
 };
 
-/* Text bodies: '#' lines are comments (an installed file; a provider's
- * body may not have them). */
+/*
+ * Flags of ranges_text_parse().  COMMENTS: '#' starts a comment, as the
+ * daemon reads the file (an installed file; a provider's body has none).
+ * LAX: a line that is not a CIDR is counted in rl_bad and skipped, and no
+ * other rule applies (an installed, maybe hand-edited, file).
+ */
 #define RANGES_TEXT_COMMENTS	0x01
-/* Lines that are not CIDRs are counted in rl_bad and skipped, and no
- * other rule applies: reading an installed, maybe hand-edited, file. */
 #define RANGES_TEXT_LAX		0x02
 
 /*

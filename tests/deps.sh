@@ -3,11 +3,12 @@
 # missing, so that `make check` works on a fresh Debian 12 machine as root.
 # prometheus: its promtool validates the status page's exposition format.
 # strace: e2e 73 counts the syscalls of a request.
+# libcurl, json-c, libssl: fcgi-normalizer-ranges (SPEC §3.4) only.
 set -e
 pkgs="build-essential pkg-config clang libfcgi-dev libfcgi-bin libconfig-dev
 libcunit1-dev libevent-dev libsystemd-dev nginx-light php8.2-fpm php8.2-cli curl
 systemd haproxy php-symfony-http-foundation openssl apache2 lighttpd caddy h2o
-prometheus strace"
+prometheus strace libcurl4-openssl-dev libjson-c-dev libssl-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -27,6 +27,7 @@ main(void)
 	suite_balance();
 	suite_peertab();
 	suite_status();
+	suite_ranges();
 	suite_normalize();
 	suite_config();
 	CU_basic_set_mode(CU_BRM_NORMAL);

@@ -46,6 +46,7 @@ void	suite_proxyproto(void);
 void	suite_balance(void);
 void	suite_peertab(void);
 void	suite_status(void);
+void	suite_ranges(void);
 
 #define ADD_TEST(s, desc, fn) do {					\
 	if (CU_add_test((s), (desc), (fn)) == NULL)			\
