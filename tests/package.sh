@@ -57,6 +57,45 @@ test_pkg() {
 		    fail "example $ex"
 	done
 	rm -rf "$tmp"
+	echo "== provider ranges (SPEC §3.4): tool, snapshots, seeded copies, timer"
+	[ -x /usr/sbin/fcgi-normalizer-ranges ] || fail "no fcgi-normalizer-ranges"
+	man -w fcgi-normalizer-ranges >/dev/null 2>&1 ||
+	    [ -e /usr/share/man/man8/fcgi-normalizer-ranges.8.gz ] ||
+	    fail "no fcgi-normalizer-ranges(8)"
+	for p in cloudflare cloudfront cloudfront-origin-facing fastly google-lb; do
+		snap=/usr/share/fcgi-normalizer/ranges/$p.txt
+		[ -f "$snap" ] || fail "no snapshot $snap"
+		head -n 5 "$snap" | grep -q "^# provider: $p\$" ||
+		    fail "$snap: no provider line"
+		for k in source fetched entries sha256; do
+			head -n 5 "$snap" | grep -q "^# $k: ." ||
+			    fail "$snap: no $k line"
+		done
+		cmp -s "$snap" "/var/lib/fcgi-normalizer/ranges/$p.txt" ||
+		    fail "/var/lib/fcgi-normalizer/ranges/$p.txt not seeded"
+	done
+	# A fresher copy is kept on reconfigure; a missing one is seeded again.
+	sed -i 's/^# fetched: .*/# fetched: 2099-01-01T00:00:00Z/' \
+	    /var/lib/fcgi-normalizer/ranges/fastly.txt
+	rm /var/lib/fcgi-normalizer/ranges/google-lb.txt
+	dpkg-reconfigure fcgi-normalizer >/dev/null 2>&1 ||
+	    dpkg --configure -a >/dev/null 2>&1 || true
+	grep -q '^# fetched: 2099-01-01' /var/lib/fcgi-normalizer/ranges/fastly.txt ||
+	    fail "reconfigure replaced a fresher ranges copy"
+	cp /usr/share/fcgi-normalizer/ranges/fastly.txt \
+	    /var/lib/fcgi-normalizer/ranges/fastly.txt
+	[ -f /var/lib/fcgi-normalizer/ranges/google-lb.txt ] ||
+	    fail "reconfigure did not seed a missing ranges copy"
+	for u in fcgi-normalizer-ranges.timer fcgi-normalizer-ranges.service; do
+		[ -f "/lib/systemd/system/$u" ] || fail "no $u"
+	done
+	out=$(systemd-analyze verify /lib/systemd/system/fcgi-normalizer-ranges.timer \
+	    /lib/systemd/system/fcgi-normalizer-ranges.service 2>&1) ||
+	    fail "systemd-analyze verify: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify: $out"
+	st=$(systemctl is-enabled fcgi-normalizer-ranges.timer 2>/dev/null || true)
+	[ "$st" = disabled ] || fail "fcgi-normalizer-ranges.timer is '$st', not disabled"
+	echo "ranges: tool, man page, 5 snapshots seeded, timer verified and $st"
 	echo "== the installed daemon between nginx and php-fpm"
 	bash tests/package-e2e.sh || fail "installed daemon end to end"
 	echo "== dpkg -r, then dpkg -P"
@@ -67,7 +106,10 @@ test_pkg() {
 	dpkg -P fcgi-normalizer >/dev/null
 	for f in /etc/fcgi-normalizer /usr/share/doc/fcgi-normalizer \
 	    /usr/share/man/man8/fcgi-normalizer.8.gz \
-	    /lib/systemd/system/fcgi-normalizer.service; do
+	    /lib/systemd/system/fcgi-normalizer.service \
+	    /lib/systemd/system/fcgi-normalizer-ranges.timer \
+	    /usr/sbin/fcgi-normalizer-ranges /usr/share/fcgi-normalizer \
+	    /var/lib/fcgi-normalizer; do
 		[ ! -e "$f" ] || fail "$f left after purge"
 	done
 	echo "check-package: OK"
