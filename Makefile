@@ -12,7 +12,7 @@ FUZZ_SECONDS	?= 20
 WARN	= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare \
 	  -Wcast-qual -Wformat=2
-PKGS	= libconfig libevent libsystemd
+PKGS	= libconfig libevent libsystemd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -36,7 +36,7 @@ FINAL_LDFLAGS	+= $(LDFLAGS)
 PROTO_SRC	= proto/params.c proto/addr.c proto/cidr.c proto/fwd.c \
 		  proto/scgi.c proto/proxyproto.c \
 		  proto/normalize.c proto/fcgi.c proto/balance.c proto/peertab.c \
-		  proto/ranges.c
+		  proto/ranges.c proto/cert.c
 CONFIG_SRC	= config/config.c config/cfgfile.c config/cfgkey.c \
 		  config/cfgapp.c config/cfgcidr.c
 DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c \
@@ -50,7 +50,8 @@ UNIT_SRC	= tests/unit/main.c tests/unit/util.c tests/unit/test_params.c \
 		  tests/unit/test_fcgi.c tests/unit/test_config.c \
 		  tests/unit/test_scgi.c tests/unit/test_proxyproto.c \
 		  tests/unit/test_balance.c tests/unit/test_peertab.c \
-		  tests/unit/test_status.c tests/unit/test_ranges.c
+		  tests/unit/test_status.c tests/unit/test_ranges.c \
+		  tests/unit/test_cert.c
 
 PROTO_OBJ	= $(PROTO_SRC:%.c=$(BUILD)/%.o)
 CONFIG_OBJ	= $(CONFIG_SRC:%.c=$(BUILD)/%.o)
@@ -96,8 +97,9 @@ $(BIN): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBPROTO)
 	    $(FINAL_LDFLAGS) $(PKG_LIBS)
 
 # fcgi-normalizer-ranges (SPEC §3.4) is the only program that fetches from
-# the network: libcurl, json-c and libcrypto are its flags alone, never the
-# daemon's.  -isystem: their headers are not ours to keep warning-free.
+# the network: libcurl and json-c are its flags alone, never the daemon's
+# (the daemon links libcrypto only to parse client certificates, §4.10).
+# -isystem: their headers are not ours to keep warning-free.
 RANGES_PKGS	= libcurl json-c libcrypto
 RANGES_CFLAGS	:= $(patsubst -I%,-isystem %,$(shell pkg-config --cflags \
 		   $(RANGES_PKGS) 2>/dev/null))
@@ -143,7 +145,7 @@ e2e: $(BIN)
 check: deps
 	$(MAKE) --no-print-directory unit arch e2e SAN=$(SAN)
 
-FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto
+FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto cert_xfcc cert_pem
 FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. -g -O1 \
 		  -fsanitize=fuzzer,address,undefined
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
@@ -165,7 +167,7 @@ fuzz-smoke:
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(PROTO_SRC)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(PROTO_SRC) -lcrypto
 
 bench: deps
 	$(MAKE) --no-print-directory all

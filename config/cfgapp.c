@@ -32,9 +32,22 @@ static const char *const l_fwd[] = {
 	"HTTP_CF_CONNECTING_IP", "HTTP_CF_CONNECTING_IPV6", "HTTP_CF_VISITOR",
 	"HTTP_FASTLY_CLIENT_IP", "HTTP_X_ORIGINAL_URL", "HTTP_X_REWRITE_URL",
 	"PROXY_PROTOCOL_ADDR", "PROXY_PROTOCOL_PORT", "PROXY_PROTOCOL_PROTO",
-	"PROXY_PROTOCOL_AUTHORITY", NULL
+	"PROXY_PROTOCOL_AUTHORITY",
+	/* SPEC §4.10: also stripped by prefix on every request. */
+	"HTTP_X_FORWARDED_CLIENT_CERT", "HTTP_SSL_CLIENT_VERIFY",
+	"HTTP_SSL_CLIENT_SUBJECT_DN", "HTTP_SSL_CLIENT_ISSUER_DN",
+	"HTTP_SSL_CLIENT_CERT", "HTTP_X_SSL_CLIENT_VERIFY",
+	"HTTP_X_SSL_CLIENT_CERT", "HTTP_X_CLIENT_CERT",
+	"HTTP_X_AMZN_MTLS_CLIENTCERT", "HTTP_X_AMZN_MTLS_CLIENTCERT_SUBJECT",
+	"HTTP_X_AMZN_MTLS_CLIENTCERT_ISSUER",
+	"HTTP_X_AMZN_MTLS_CLIENTCERT_SERIAL_NUMBER",
+	"HTTP_X_AMZN_MTLS_CLIENTCERT_VALIDITY",
+	"HTTP_X_AMZN_MTLS_CLIENTCERT_LEAF", NULL
 };
 static const char *const e_after[] = { "strip", "keep", NULL };
+static const char *const e_cert[] = {
+	"none", "xfcc", "nginx", "alb", "proxy_protocol", NULL
+};
 /* SPEC §4: what the policy writes; never a forwarded param. */
 static const char *const written[] = {
 	"REMOTE_ADDR", "REMOTE_PORT", "REALIP_REMOTE_ADDR", "REALIP_REMOTE_PORT",
@@ -48,6 +61,7 @@ static const char *const e_pick[] = {
 	"rightmost_untrusted", "leftmost_untrusted", "hops", NULL
 };
 
+static cfgkey_check v_cert;
 static cfgkey_check v_name, v_addr, v_mode, v_allow, v_trusted, v_pick,
 		    v_names, v_clients, v_fwd;
 static cfgkey_check v_upstreams, v_balance, v_path, v_status_allow;
@@ -94,6 +108,7 @@ static const struct cfgkey app_keys[] = {
 	/* Before client_pick: v_pick judges the pair. */
 	I("trusted_hops", a_trusted_hops, 0, 1, 16),
 	E("client_pick", a_client_pick, "rightmost_untrusted", e_pick, v_pick),
+	E("client_cert_from", a_client_cert_from, "none", e_cert, v_cert),
 	L("proto_headers", a_proto_headers, l_proto, v_names),
 	L("port_headers", a_port_headers, l_port, v_names),
 	L("host_headers", a_host_headers, l_host, v_names),
@@ -700,6 +715,19 @@ v_pick(struct cfg_loader *L, struct cfg_app *a,
 		    "(client_pick is \"%s\")", a->a_client_pick);
 }
 
+/* SPEC §4.10: PP2_TYPE_SSL arrives only on a PROXY listener of ours. */
+static void
+v_cert(struct cfg_loader *L, struct cfg_app *a,
+    const config_setting_t *g UNUSED, const struct cfgkey *k UNUSED,
+    int line)
+{
+	if (strcmp(a->a_client_cert_from, "proxy_protocol") == 0 &&
+	    !a->a_proxy_protocol)
+		cfgfile_msg(L, 0, a->a_file, line, "client_cert_from = "
+		    "\"proxy_protocol\" needs proxy_protocol = true (the "
+		    "PROXY v2 header on this app's listener carries it)");
+}
+
 static void
 v_names(struct cfg_loader *L, struct cfg_app *a, const config_setting_t *g,
     const struct cfgkey *k UNUSED, int line UNUSED)
@@ -778,7 +806,8 @@ build_policy(struct cfg_loader *L, struct cfg_app *a)
 	v += names_into(v, &a->a_host_headers, &np->np_host);
 	v += names_into(v, &a->a_drop_params, &np->np_drop);
 	v += names_into(v, &a->a_reject_params, &np->np_reject);
-	names_into(v, &a->a_forwarded_params, &np->np_fwd);
+	n = (size_t)names_into(v, &a->a_forwarded_params, &np->np_fwd);
+	norm_fwd_index(np, v, n);
 	np->np_uri.n_str = a->a_uri_header;
 	np->np_uri.n_len = strlen(a->a_uri_header);
 	np->np_trusted = a->a_trusted;
@@ -790,6 +819,9 @@ build_policy(struct cfg_loader *L, struct cfg_app *a)
 	else
 		np->np_pick = NORM_PICK_RIGHTMOST;
 	np->np_hops = (size_t)a->a_trusted_hops;
+	for (i = 0; e_cert[i] != NULL; i++)
+		if (strcmp(a->a_client_cert_from, e_cert[i]) == 0)
+			np->np_cert = (enum norm_cert)i;
 	np->np_assume_secure = a->a_assume_secure;
 	np->np_strip = a->a_strip_untrusted;
 	np->np_keep = strcmp(a->a_forwarded_after, "keep") == 0;

@@ -126,6 +126,7 @@ struct cfg_app {
 	struct cfg_clients	 a_client_headers;
 	char			*a_client_pick;
 	long			 a_trusted_hops;	/* 0: not set */
+	char			*a_client_cert_from;
 	struct cfg_strlist	 a_proto_headers;
 	struct cfg_strlist	 a_port_headers;
 	struct cfg_strlist	 a_host_headers;

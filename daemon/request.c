@@ -38,6 +38,7 @@ static void	req_put(struct req *);
 static void	params_timer_cb(evutil_socket_t, short, void *);
 static void	body_timer_cb(evutil_socket_t, short, void *);
 static int	add_proxy_params(struct req *);
+static int	add_proxy_ssl(struct params *, const struct pp_result *);
 static int	encode(struct req *);
 static int	upstream(struct req *);
 static void	give_up_upstream(struct req *);
@@ -452,6 +453,35 @@ add_proxy_params(struct req *r)
 	    (pp->r_unique_id_len > 0 && params_set(p,
 	    PARAMS_STR("PROXY_PROTOCOL_UNIQUE_ID"), pp->r_unique_id,
 	    pp->r_unique_id_len) != PARAMS_OK))
+		return (-1);
+	return (add_proxy_ssl(p, pp));
+}
+
+/*
+ * SPEC §4.10: the SSL TLV for client_cert_from = "proxy_protocol", as
+ * PROXY_PROTOCOL_SSL_* params only this daemon writes (the policy strips
+ * them from every request): whatever the web server sent under those
+ * names is removed first.
+ */
+static int
+add_proxy_ssl(struct params *p, const struct pp_result *pp)
+{
+	char	cb[12], vb[12];
+	int	cn, vn;
+
+	params_remove(p, PARAMS_STR("PROXY_PROTOCOL_SSL_CLIENT"));
+	params_remove(p, PARAMS_STR("PROXY_PROTOCOL_SSL_VERIFY"));
+	params_remove(p, PARAMS_STR("PROXY_PROTOCOL_SSL_CN"));
+	if (pp->r_ssl == -1)
+		return (0);
+	cn = snprintf(cb, sizeof(cb), "%u", pp->r_ssl_client);
+	vn = snprintf(vb, sizeof(vb), "%u", (unsigned)pp->r_ssl_verify);
+	if (params_set(p, PARAMS_STR("PROXY_PROTOCOL_SSL_CLIENT"), cb,
+	    (size_t)cn) != PARAMS_OK || params_set(p,
+	    PARAMS_STR("PROXY_PROTOCOL_SSL_VERIFY"), vb, (size_t)vn) !=
+	    PARAMS_OK || (pp->r_ssl_cn_len > 0 && params_set(p,
+	    PARAMS_STR("PROXY_PROTOCOL_SSL_CN"), pp->r_ssl_cn,
+	    pp->r_ssl_cn_len) != PARAMS_OK))
 		return (-1);
 	return (0);
 }

@@ -6,11 +6,14 @@
  * and a value is only overwritten in place when that same param is set,
  * which never happens to a forwarded header we are still reading.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "proto/cert.h"
 #include "proto/fwd.h"
 #include "proto/normalize.h"
 
@@ -98,6 +101,8 @@ static int	is_fwd(const struct ctx *, const uint8_t *, size_t);
 static int	scan_fwd(struct ctx *, int, const char *, char *, size_t);
 static int	peer(struct ctx *);
 static void	untrusted(struct ctx *);
+static void	cert_step(struct ctx *);
+static void	cert_source(struct ctx *);
 static void	walk(struct ctx *, const struct norm_name *,
 		    const struct fwd_span *, struct walk *, int,
 		    enum norm_pick);
@@ -448,14 +453,20 @@ join_repeated(struct ctx *c, const struct norm_names *nn)
 static int
 is_fwd(const struct ctx *c, const uint8_t *s, size_t len)
 {
-	const struct norm_names	*nn = &c->pol->np_fwd;
-	size_t			 i;
+	const struct norm_policy *pol = c->pol;
+	const struct norm_names	*nn = &pol->np_fwd;
+	size_t			 i, end = nn->nn_n, b = len < 64 ? len : 64;
 
 	/* Most params fail on the length alone (fwd_lens, set per run). */
 	if (len == 0 || (len >= 64 ? !(c->fwd_lens & 1) :
 	    !(c->fwd_lens >> len & 1)))
 		return (0);
-	for (i = 0; i < nn->nn_n; i++)
+	i = 0;
+	if (pol->np_fwd_indexed) {
+		i = pol->np_fwd_at[b];
+		end = pol->np_fwd_at[b + 1];
+	}
+	for (; i < end; i++)
 		if (nn->nn_v[i].n_len == len && nn->nn_v[i].n_str[len - 1] ==
 		    (char)s[len - 1] && memcmp(nn->nn_v[i].n_str, s, len) == 0)
 			return (1);
@@ -1111,6 +1122,489 @@ prefix(struct ctx *c)
 	    uri->n_str);
 }
 
+/*
+ * SPEC §4.10: the headers a TLS terminator uses to say who the client is.
+ * A client can send any of them, so none ever reaches PHP, whatever
+ * client_cert_from says (CVE-2026-46579 was a router that left them).
+ * PROXY_PROTOCOL_SSL_* are the daemon's own carriers of PP2_TYPE_SSL.
+ */
+static const struct norm_name cert_headers[] = {
+	{ PARAMS_STR("HTTP_SSL_CLIENT_") }, { PARAMS_STR("HTTP_X_SSL_CLIENT_") },
+	{ PARAMS_STR("HTTP_X_CLIENT_CERT") },
+	{ PARAMS_STR("HTTP_X_FORWARDED_CLIENT_CERT") },
+	{ PARAMS_STR("HTTP_X_AMZN_MTLS_") },
+	{ PARAMS_STR("PROXY_PROTOCOL_SSL_") },	/* the last: see cert_param() */
+};
+static const struct norm_name n_ssl_client = { PARAMS_STR("SSL_CLIENT_") };
+
+/* What step 10 found, before it is written. */
+struct cert_found {
+	char		cf_verify[128];	/* SUCCESS, NONE, FAILED:reason */
+	struct cert_id	cf_id;
+	char		cf_pem[CERT_PEM_MAX + 1]; /* the leaf, when carried */
+	size_t		cf_pemlen;
+	char		cf_xbuf[4096];	/* XFCC's unquoted values */
+};
+
+static int
+has_prefix(const uint8_t *s, size_t len, const struct norm_name *pfx)
+{
+	return (len >= pfx->n_len && memcmp(s, pfx->n_str, pfx->n_len) == 0);
+}
+
+/* A param by its name given as a C string: 1 and *v when present. */
+static int
+cget(const struct ctx *c, const char *name, struct fwd_span *v)
+{
+	struct norm_name	n = { name, strlen(name) };
+
+	return (get(c, &n, v));
+}
+
+static void
+verdict_set(struct cert_found *f, const char *v, size_t len)
+{
+	if (len >= sizeof(f->cf_verify))
+		len = sizeof(f->cf_verify) - 1;
+	memcpy(f->cf_verify, v, len);
+	f->cf_verify[len] = '\0';
+}
+
+/* A text field of the source into dst (cap bytes), cut to fit. */
+static void
+field(char *dst, size_t cap, const struct fwd_span *v)
+{
+	size_t	n = v->len < cap - 1 ? v->len : cap - 1;
+
+	memcpy(dst, v->s, n);
+	dst[n] = '\0';
+}
+
+/*
+ * The certificate the source carries (URL-encoded PEM): every field from
+ * it.  The leaf alone is kept for SSL_CLIENT_CERT.  0, or -1 (warned).
+ */
+static int
+cert_pem(struct ctx *c, struct cert_found *f, const char *src,
+    const struct fwd_span *v)
+{
+	const char	*why, *begin, *end;
+	size_t		 n;
+
+	n = cert_urldecode(v->s, v->len, f->cf_pem, CERT_PEM_MAX);
+	if (n == (size_t)-1) {
+		TR(c, NORM_W_CERT, "%s: the certificate is not URL-encoded "
+		    "PEM of at most 16 KiB: no identity", src);
+		return (-1);
+	}
+	f->cf_pem[n] = '\0';
+	if (cert_from_pem(f->cf_pem, n, &f->cf_id, &why) != 0) {
+		TR(c, NORM_W_CERT, "%s: the certificate does not parse (%s): "
+		    "no identity", src, why);
+		return (-1);
+	}
+	/* The leaf's block alone: no text before it, no chain after. */
+	begin = strstr(f->cf_pem, "-----BEGIN CERTIFICATE-----");
+	end = strstr(f->cf_pem, "-----END CERTIFICATE-----");
+	if (begin != NULL && end != NULL && end > begin) {
+		n = (size_t)(end - f->cf_pem) + 25;
+		if (f->cf_pem[n] == '\r')
+			n++;
+		if (f->cf_pem[n] == '\n')
+			n++;
+		f->cf_pemlen = n - (size_t)(begin - f->cf_pem);
+		memmove(f->cf_pem, begin, f->cf_pemlen);
+	}
+	TR(c, 0, "%s: certificate of %s, serial %s, issued by %s", src,
+	    f->cf_id.ci_s_dn, f->cf_id.ci_serial, f->cf_id.ci_i_dn);
+	return (0);
+}
+
+/* A text field that disagrees with the certificate loses (warned). */
+static void
+cert_agree(struct ctx *c, const char *src, const char *what,
+    const struct fwd_span *v, const char *fromcert)
+{
+	char	b[TRAIL_VALUE_MAX + 8];
+
+	if (v->len == strlen(fromcert) && memcmp(v->s, fromcert, v->len) == 0)
+		return;
+	TR(c, NORM_W_CERT, "%s: %s \"%s\" disagrees with the certificate's "
+	    "\"%s\": the certificate wins", src, what, esc(v->s, v->len, b,
+	    sizeof(b)), fromcert);
+}
+
+/* The identity from DN text alone (no certificate carried). */
+static void
+cert_text(struct cert_found *f, const struct fwd_span *subject,
+    const struct fwd_span *issuer)
+{
+	if (subject != NULL) {
+		field(f->cf_id.ci_s_dn, sizeof(f->cf_id.ci_s_dn), subject);
+		cert_dn_attr(subject->s, subject->len, "CN", f->cf_id.ci_s_cn,
+		    sizeof(f->cf_id.ci_s_cn));
+		cert_dn_attr(subject->s, subject->len, "emailAddress",
+		    f->cf_id.ci_s_email, sizeof(f->cf_id.ci_s_email));
+	}
+	if (issuer != NULL)
+		field(f->cf_id.ci_i_dn, sizeof(f->cf_id.ci_i_dn), issuer);
+}
+
+/* ingress-nginx: ssl-client-verify, -subject-dn, -issuer-dn, -cert. */
+static void
+cert_nginx(struct ctx *c, struct cert_found *f)
+{
+	static const char	 src[] = "HTTP_SSL_CLIENT_VERIFY";
+	struct fwd_span		 v, s = { 0 }, i = { 0 }, pem;
+	int			 hs, hi;
+	char			 b[TRAIL_VALUE_MAX + 8];
+
+	if (!cget(c, src, &v)) {
+		TR(c, 0, "client_cert_from nginx: no %s: no certificate", src);
+		return;
+	}
+	if (!(v.len == 7 && memcmp(v.s, "SUCCESS", 7) == 0) &&
+	    !(v.len == 4 && memcmp(v.s, "NONE", 4) == 0) &&
+	    !(v.len > 7 && memcmp(v.s, "FAILED:", 7) == 0)) {
+		TR(c, NORM_W_CERT, "%s \"%s\" is not one of nginx's values "
+		    "(SUCCESS, FAILED:reason, NONE): no certificate", src,
+		    esc(v.s, v.len, b, sizeof(b)));
+		return;
+	}
+	verdict_set(f, v.s, v.len);
+	TR(c, 0, "client_cert_from nginx: %s=%s", src, f->cf_verify);
+	if (strcmp(f->cf_verify, "SUCCESS") != 0)
+		return;
+	hs = cget(c, "HTTP_SSL_CLIENT_SUBJECT_DN", &s);
+	hi = cget(c, "HTTP_SSL_CLIENT_ISSUER_DN", &i);
+	if (cget(c, "HTTP_SSL_CLIENT_CERT", &pem)) {
+		if (cert_pem(c, f, "HTTP_SSL_CLIENT_CERT", &pem) != 0) {
+			verdict_set(f, "NONE", 4);
+			return;
+		}
+		if (hs)
+			cert_agree(c, src, "subject", &s, f->cf_id.ci_s_dn);
+		if (hi)
+			cert_agree(c, src, "issuer", &i, f->cf_id.ci_i_dn);
+		return;
+	}
+	cert_text(f, hs ? &s : NULL, hi ? &i : NULL);
+}
+
+/* Envoy's X-Forwarded-Client-Cert: exactly one element (SANITIZE_SET). */
+static void
+cert_xfcc(struct ctx *c, struct cert_found *f)
+{
+	static const char	 src[] = "HTTP_X_FORWARDED_CLIENT_CERT";
+	struct cert_xfcc	 x;
+	enum cert_xfcc_status	 st;
+	struct fwd_span		 v, cert, subj;
+
+	if (!cget(c, src, &v)) {
+		TR(c, 0, "client_cert_from xfcc: no %s: no certificate", src);
+		return;
+	}
+	if ((st = cert_xfcc_parse(v.s, v.len, &x, f->cf_xbuf,
+	    sizeof(f->cf_xbuf))) != CERT_XFCC_OK) {
+		TR(c, NORM_W_CERT, "%s: %s: no identity", src,
+		    cert_xfcc_strerror(st));
+		return;
+	}
+	if (x.x_elements != 1) {
+		TR(c, NORM_W_CERT, "%s has %zu elements, not 1 (set the edge "
+		    "to SANITIZE_SET): no identity", src, x.x_elements);
+		return;
+	}
+	verdict_set(f, "SUCCESS", 7);
+	TR(c, 0, "client_cert_from xfcc: one element: SUCCESS");
+	subj.s = x.x_subject.s;
+	subj.len = x.x_subject.len;
+	if (x.x_cert.len > 0) {
+		cert.s = x.x_cert.s;
+		cert.len = x.x_cert.len;
+		if (cert_pem(c, f, "HTTP_X_FORWARDED_CLIENT_CERT Cert", &cert) !=
+		    0) {
+			verdict_set(f, "NONE", 4);
+			return;
+		}
+		if (subj.len > 0)
+			cert_agree(c, src, "Subject", &subj, f->cf_id.ci_s_dn);
+		return;
+	}
+	cert_text(f, subj.len > 0 ? &subj : NULL, NULL);
+}
+
+/*
+ * AWS ALB.  Verify mode (the ALB checked the chain against its trust
+ * store) sends _SUBJECT, _ISSUER, _SERIAL_NUMBER, _VALIDITY and _LEAF:
+ * SUCCESS.  Passthrough mode sends the chain alone, unverified: no
+ * identity is vouched for.
+ */
+static void
+cert_alb(struct ctx *c, struct cert_found *f)
+{
+	static const char alb_pass[] = "FAILED:not verified by the load "
+			    "balancer (ALB passthrough mode)";
+	struct fwd_span	 s = { 0 }, i = { 0 }, sn = { 0 }, val = { 0 };
+	struct fwd_span	 leaf = { 0 }, pass;
+	int		 hs, hi, hsn, hv, hl;
+	size_t		 k, n;
+
+	hs = cget(c, "HTTP_X_AMZN_MTLS_CLIENTCERT_SUBJECT", &s);
+	hi = cget(c, "HTTP_X_AMZN_MTLS_CLIENTCERT_ISSUER", &i);
+	hsn = cget(c, "HTTP_X_AMZN_MTLS_CLIENTCERT_SERIAL_NUMBER", &sn);
+	hv = cget(c, "HTTP_X_AMZN_MTLS_CLIENTCERT_VALIDITY", &val);
+	hl = cget(c, "HTTP_X_AMZN_MTLS_CLIENTCERT_LEAF", &leaf);
+	if (!(hs || hi || hsn || hv || hl)) {
+		if (cget(c, "HTTP_X_AMZN_MTLS_CLIENTCERT", &pass)) {
+			verdict_set(f, alb_pass, strlen(alb_pass));
+			TR(c, 0, "client_cert_from alb: passthrough mode, the "
+			    "ALB verified nothing: SSL_CLIENT_VERIFY=%s",
+			    f->cf_verify);
+		} else
+			TR(c, 0, "client_cert_from alb: no "
+			    "X-Amzn-Mtls-Clientcert-* header: no certificate");
+		return;
+	}
+	verdict_set(f, "SUCCESS", 7);
+	TR(c, 0, "client_cert_from alb: verify mode: SUCCESS");
+	if (hl) {
+		if (cert_pem(c, f, "HTTP_X_AMZN_MTLS_CLIENTCERT_LEAF",
+		    &leaf) != 0) {
+			verdict_set(f, "NONE", 4);
+			return;
+		}
+		if (hs)
+			cert_agree(c, "alb", "subject", &s, f->cf_id.ci_s_dn);
+		if (hi)
+			cert_agree(c, "alb", "issuer", &i, f->cf_id.ci_i_dn);
+		return;
+	}
+	cert_text(f, hs ? &s : NULL, hi ? &i : NULL);
+	if (hsn && sn.len < sizeof(f->cf_id.ci_serial)) {
+		for (k = n = 0; k < sn.len; k++)
+			if (isxdigit((unsigned char)sn.s[k]))
+				f->cf_id.ci_serial[n++] =
+				    (char)toupper((unsigned char)sn.s[k]);
+		f->cf_id.ci_serial[n] = '\0';
+	}
+	if (hv && cert_alb_validity(val.s, val.len, f->cf_id.ci_v_start,
+	    f->cf_id.ci_v_end) != 0)
+		TR(c, NORM_W_CERT, "alb: X-Amzn-Mtls-Clientcert-Validity is "
+		    "not NotBefore=...;NotAfter=...: left out");
+}
+
+/* A decimal param the daemon wrote; -1 when absent or not a number. */
+static long
+cnum(const struct ctx *c, const char *name)
+{
+	struct fwd_span	v;
+	long		n = 0;
+	size_t		k;
+
+	if (!cget(c, name, &v) || v.len > 10)
+		return (-1);
+	for (k = 0; k < v.len; k++) {
+		if (v.s[k] < '0' || v.s[k] > '9')
+			return (-1);
+		n = n * 10 + (v.s[k] - '0');
+	}
+	return (n);
+}
+
+/*
+ * PROXY v2 PP2_TYPE_SSL, as the daemon passed it on: SUCCESS only with
+ * the client-TLS bit, a certificate bit (PP2_CLIENT_CERT_CONN or _SESS)
+ * and verify 0 (HAProxy sends 0 also when no certificate was given).
+ * PP2_SUBTYPE_SSL_CN names the client only with a certificate bit.
+ */
+static void
+cert_proxy(struct ctx *c, struct cert_found *f)
+{
+	struct fwd_span	cn;
+	long		flags = cnum(c, "PROXY_PROTOCOL_SSL_CLIENT");
+	long		verify = cnum(c, "PROXY_PROTOCOL_SSL_VERIFY");
+	int		n;
+
+	if (flags < 0 || !(flags & 0x01)) {
+		TR(c, 0, "client_cert_from proxy_protocol: %s: no "
+		    "certificate", flags < 0 ? "no PP2_TYPE_SSL" :
+		    "the client did not use TLS");
+		return;
+	}
+	if (!(flags & 0x06)) {
+		TR(c, 0, "client_cert_from proxy_protocol: TLS without a "
+		    "client certificate (client 0x%02lx)", flags);
+		return;
+	}
+	if (verify != 0) {
+		n = snprintf(f->cf_verify, sizeof(f->cf_verify),
+		    "FAILED:X509 verify error %ld", verify);
+		(void)n;
+		TR(c, 0, "client_cert_from proxy_protocol: verify %ld: %s",
+		    verify, f->cf_verify);
+		return;
+	}
+	verdict_set(f, "SUCCESS", 7);
+	if (cget(c, "PROXY_PROTOCOL_SSL_CN", &cn))
+		field(f->cf_id.ci_s_cn, sizeof(f->cf_id.ci_s_cn), &cn);
+	TR(c, 0, "client_cert_from proxy_protocol: client 0x%02lx, verify 0: "
+	    "SUCCESS, CN %s", flags, f->cf_id.ci_s_cn[0] ? f->cf_id.ci_s_cn :
+	    "not sent");
+}
+
+/*
+ * Is the param a certificate header (or, with ssl_client, an SSL_CLIENT_*
+ * param)?  Run on every param of every request: most names leave at
+ * their first or sixth byte.
+ */
+static int
+cert_param(const uint8_t *nm, size_t len, int ssl_client)
+{
+	size_t	k;
+
+	switch (len > 6 ? nm[0] : 0) {
+	case 'H':
+		if (nm[5] != 'S' && nm[5] != 'X')
+			return (0);
+		for (k = 0; k < 5; k++)
+			if (has_prefix(nm, len, &cert_headers[k]))
+				return (1);
+		return (0);
+	case 'P':
+		return (has_prefix(nm, len, &cert_headers[5]));
+	case 'S':
+		return (ssl_client && has_prefix(nm, len, &n_ssl_client));
+	default:
+		return (0);
+	}
+}
+
+/*
+ * Remove every certificate header (always), and with a source configured
+ * every SSL_CLIENT_* param too: the policy's values replace them.
+ */
+static void
+cert_strip(struct ctx *c, int ssl_client)
+{
+	const struct param	*e;
+	const uint8_t		*nm;
+	size_t			 i;
+
+	for (i = 0; i < c->p->p_count; i++) {
+		if ((e = params_at(c->p, i)) == NULL)
+			continue;
+		nm = params_name(c->p, e);
+		if (!cert_param(nm, e->p_nlen, ssl_client))
+			continue;
+		TR(c, 0, "removed (client certificate): %.*s", (int)e->p_nlen,
+		    (const char *)nm);
+		params_remove_at(c->p, i);
+	}
+}
+
+/* Apache mod_ssl's params: the verdict, and the identity on SUCCESS. */
+static void
+cert_write(struct ctx *c, const struct cert_found *f)
+{
+	const struct cert_id	*id = &f->cf_id;
+	const struct {
+		const char	*name;
+		const char	*v;
+	} out[] = {
+		{ "SSL_CLIENT_S_DN", id->ci_s_dn },
+		{ "SSL_CLIENT_S_DN_CN", id->ci_s_cn },
+		{ "SSL_CLIENT_S_DN_Email", id->ci_s_email },
+		{ "SSL_CLIENT_I_DN", id->ci_i_dn },
+		{ "SSL_CLIENT_M_SERIAL", id->ci_serial },
+		{ "SSL_CLIENT_V_START", id->ci_v_start },
+		{ "SSL_CLIENT_V_END", id->ci_v_end },
+	};
+	size_t	i;
+
+	set(c, "SSL_CLIENT_VERIFY", f->cf_verify, strlen(f->cf_verify));
+	TR(c, 0, "SSL_CLIENT_VERIFY=%s", f->cf_verify);
+	if (strcmp(f->cf_verify, "SUCCESS") != 0)
+		return;
+	c->t->t_done |= NORM_R_CERT;
+	for (i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		if (out[i].v[0] == '\0')
+			continue;
+		set(c, out[i].name, out[i].v, strlen(out[i].v));
+		TR(c, 0, "%s=%s", out[i].name, out[i].v);
+	}
+	if (f->cf_pemlen > 0) {
+		set(c, "SSL_CLIENT_CERT", f->cf_pem, f->cf_pemlen);
+		TR(c, 0, "SSL_CLIENT_CERT: the leaf, %zu bytes of PEM",
+		    f->cf_pemlen);
+	}
+}
+
+/* SPEC §4.10: on every request, trusted or not. */
+static void
+cert_step(struct ctx *c)
+{
+	if (c->pol->np_cert == NORM_CERT_NONE)
+		cert_strip(c, 0);
+	else
+		cert_source(c);
+}
+
+/*
+ * Not inlined: its buffers (a decoded PEM) stay out of the frames of the
+ * requests that have no source configured.
+ */
+static __attribute__((noinline)) void
+cert_source(struct ctx *c)
+{
+	struct cert_found	f;
+
+	memset(&f.cf_id, 0, sizeof(f.cf_id));
+	f.cf_pemlen = 0;
+	verdict_set(&f, "NONE", 4);
+	if (!c->trusted)
+		TR(c, 0, "client_cert_from: untrusted peer: no certificate");
+	else if (c->pol->np_cert == NORM_CERT_NGINX)
+		cert_nginx(c, &f);
+	else if (c->pol->np_cert == NORM_CERT_XFCC)
+		cert_xfcc(c, &f);
+	else if (c->pol->np_cert == NORM_CERT_ALB)
+		cert_alb(c, &f);
+	else
+		cert_proxy(c, &f);
+	cert_strip(c, 1);
+	cert_write(c, &f);
+}
+
+static int
+by_length(const void *a, const void *b)
+{
+	const struct norm_name	*x = a, *y = b;
+	size_t			 lx = x->n_len < 64 ? x->n_len : 64;
+	size_t			 ly = y->n_len < 64 ? y->n_len : 64;
+
+	return (lx < ly ? -1 : lx > ly);
+}
+
+void
+norm_fwd_index(struct norm_policy *np, struct norm_name *v, size_t n)
+{
+	size_t	i, b;
+
+	np->np_fwd_indexed = 0;
+	if (n > 65535)
+		return;
+	qsort(v, n, sizeof(*v), by_length);
+	np->np_fwd.nn_v = v;
+	np->np_fwd.nn_n = n;
+	for (b = 0, i = 0; b <= 65; b++) {
+		while (i < n && (v[i].n_len < 64 ? v[i].n_len : 64) < b)
+			i++;
+		np->np_fwd_at[b] = (unsigned short)i;
+	}
+	np->np_fwd_indexed = 1;
+}
+
 enum norm_verdict
 norm_run(const struct norm_policy *pol, struct params *p,
     struct norm_trail *t)
@@ -1157,6 +1651,7 @@ norm_run(const struct norm_policy *pol, struct params *p,
 			secure(&c, FWD_SCHEME_HTTPS, "assume_secure_protocol");
 			port(&c, FWD_SCHEME_HTTPS);
 		}
+		cert_step(&c);
 		return (c.full ? NORM_FULL : NORM_OK);
 	}
 	client(&c);
@@ -1165,6 +1660,7 @@ norm_run(const struct norm_policy *pol, struct params *p,
 	port_set = port(&c, (enum fwd_scheme)s);
 	agree(&c, port_set);
 	prefix(&c);
+	cert_step(&c);
 	/* §4.9: whatever the app reads, it reads one answer. */
 	if (!pol->np_keep && scan_fwd(&c, 1, "forwarded_after",
 	    tr_on(&c, 0) ? names : NULL, sizeof(names)))

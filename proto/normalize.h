@@ -18,6 +18,16 @@ enum norm_pick {
 	NORM_PICK_HOPS,		/* hops: np_hops entries from the right */
 };
 
+/* SPEC §3.2 client_cert_from: where step 10 reads the identity. */
+enum norm_cert {
+	NORM_CERT_NONE,
+	NORM_CERT_XFCC,		/* Envoy X-Forwarded-Client-Cert */
+	NORM_CERT_NGINX,	/* ingress-nginx ssl-client-* */
+	NORM_CERT_ALB,		/* AWS ALB X-Amzn-Mtls-Clientcert* */
+	NORM_CERT_PROXY,	/* PROXY v2 PP2_TYPE_SSL (PROXY_PROTOCOL_SSL_*
+				   params, set by the daemon) */
+};
+
 struct norm_name {
 	const char	*n_str;
 	size_t		 n_len;
@@ -52,8 +62,16 @@ struct norm_policy {
 	 */
 	struct norm_names	 np_fwd;
 	int			 np_keep;	/* forwarded_after = "keep" */
+	/*
+	 * np_fwd by name length, from norm_fwd_index(): the names of
+	 * length L (64: 64 or more) are np_fwd[at[L]] up to np_fwd[at[L +
+	 * 1]].  Without the index (np_fwd_indexed 0) every name is tried.
+	 */
+	int			 np_fwd_indexed;
+	unsigned short		 np_fwd_at[66];
 	enum norm_pick		 np_pick;
 	size_t			 np_hops;	/* trusted_hops, 1-16 (hops) */
+	enum norm_cert		 np_cert;	/* client_cert_from */
 	int			 np_assume_secure;
 	int			 np_strip;	/* strip_untrusted */
 };
@@ -73,6 +91,8 @@ struct norm_policy {
 #define NORM_W_CONFLICT	0x100	/* §4.3b: Forwarded and X-Forwarded-For
 				   name different clients */
 #define NORM_W_SHORT	0x200	/* §4.3c: fewer entries than trusted_hops */
+#define NORM_W_CERT	0x400	/* §4.10: a certificate source was unusable
+				   or disagreed with its own certificate */
 
 /* What the policy did (SPEC §6.1 counters): t_done flags. */
 #define NORM_R_TRUSTED	0x01	/* the peer is in trusted_proxies */
@@ -82,6 +102,7 @@ struct norm_policy {
 #define NORM_R_HOST	0x08	/* HTTP_HOST from a forwarded host */
 #define NORM_R_PREFIX	0x10	/* the uri_header prefix applied */
 #define NORM_R_PEER	0x20	/* t_peer holds the peer's address */
+#define NORM_R_CERT	0x40	/* §4.10: an identity was written */
 
 /*
  * The decision trail: text lines ending in '\n', truncated (never
@@ -112,6 +133,14 @@ enum norm_verdict {
 	NORM_FORBIDDEN,		/* answer 403: a reject_params param */
 	NORM_FULL,		/* answer 431: arena full while rewriting */
 };
+
+/*
+ * Sort v (the n names behind np->np_fwd) by length and index them, so a
+ * param is compared only with the names of its length.  Config does it
+ * once per policy.
+ */
+void		norm_fwd_index(struct norm_policy *np, struct norm_name *v,
+		    size_t n);
 
 /* Bind a trail to buf of cap bytes (cap may be 0: no text at all). */
 void		norm_trail_init(struct norm_trail *, char *buf, size_t cap,

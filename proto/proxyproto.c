@@ -18,6 +18,7 @@ static enum pp_status	v2_fixed(struct pp_dec *);
 static size_t		v2_tlv(struct pp_dec *, const uint8_t *, size_t,
 			    enum pp_status *);
 static void		tlv_keep(struct pp_dec *, const uint8_t *, size_t);
+static void		ssl_keep(struct pp_result *, const uint8_t *, size_t);
 static enum pp_status	v2_feed(struct pp_dec *, const uint8_t *, size_t,
 			    size_t *);
 static int		printable(const uint8_t *, size_t);
@@ -113,6 +114,10 @@ parse_v2(const struct pp_dec *d, struct pp_result *r)
 
 	/* TLVs first: r may be d's own copy, never overlapping fields. */
 	r->r_ssl = d->d_r.r_ssl;
+	r->r_ssl_client = d->d_r.r_ssl_client;
+	r->r_ssl_verify = d->d_r.r_ssl_verify;
+	memcpy(r->r_ssl_cn, d->d_r.r_ssl_cn, d->d_r.r_ssl_cn_len);
+	r->r_ssl_cn_len = d->d_r.r_ssl_cn_len;
 	memcpy(r->r_authority, d->d_r.r_authority, d->d_r.r_authority_len);
 	r->r_authority_len = d->d_r.r_authority_len;
 	memcpy(r->r_unique_id, d->d_r.r_unique_id, d->d_r.r_unique_id_len);
@@ -186,6 +191,34 @@ printable(const uint8_t *s, size_t len)
 	return (len > 0);
 }
 
+/*
+ * PP2_TYPE_SSL (proxy-protocol.txt §2.2.5): client bits, verify (big
+ * endian), then sub-TLVs, of which the client's CN is kept (SPEC §4.10).
+ * v holds the first len bytes of the value; len >= 5 was checked.
+ */
+static void
+ssl_keep(struct pp_result *r, const uint8_t *v, size_t len)
+{
+	size_t	off, sl;
+
+	r->r_ssl = (v[0] & PP2_CLIENT_SSL) != 0;
+	r->r_ssl_client = v[0];
+	r->r_ssl_verify = ((uint32_t)v[1] << 24) | ((uint32_t)v[2] << 16) |
+	    ((uint32_t)v[3] << 8) | v[4];
+	for (off = 5; len - off >= 3; off += 3 + sl) {
+		sl = (size_t)((v[off + 1] << 8) | v[off + 2]);
+		if (sl > len - off - 3)
+			break;		/* past what was kept */
+		if (v[off] != PP2_SUBTYPE_SSL_CN)
+			continue;
+		if (sl <= sizeof(r->r_ssl_cn) && printable(v + off + 3, sl)) {
+			memcpy(r->r_ssl_cn, v + off + 3, sl);
+			r->r_ssl_cn_len = sl;
+		} else
+			r->r_tlv_refused = 1;
+	}
+}
+
 /* A TLV value the policy can use, complete in v (SPEC §5.3). */
 static void
 tlv_keep(struct pp_dec *d, const uint8_t *v, size_t len)
@@ -194,7 +227,7 @@ tlv_keep(struct pp_dec *d, const uint8_t *v, size_t len)
 
 	switch (d->d_ttype) {
 	case PP2_TYPE_SSL:
-		r->r_ssl = (v[0] & PP2_CLIENT_SSL) != 0;
+		ssl_keep(r, v, len < PP_AUTHORITY_MAX ? len : PP_AUTHORITY_MAX);
 		break;
 	case PP2_TYPE_AUTHORITY:
 		if (len <= sizeof(r->r_authority) && printable(v, len)) {
@@ -247,7 +280,7 @@ v2_tlv(struct pp_dec *d, const uint8_t *buf, size_t len, enum pp_status *st)
 	n = d->d_tlen - d->d_tn;
 	if (n > len)
 		n = len;
-	keep = d->d_ttype == PP2_TYPE_SSL ? 1 : d->d_ttype ==
+	keep = d->d_ttype == PP2_TYPE_SSL ? PP_AUTHORITY_MAX : d->d_ttype ==
 	    PP2_TYPE_AUTHORITY ? PP_AUTHORITY_MAX : d->d_ttype ==
 	    PP2_TYPE_UNIQUE_ID ? PP_UNIQUE_ID_MAX : 0;
 	if (d->d_tn < keep)

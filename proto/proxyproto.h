@@ -25,6 +25,10 @@
 #define PP2_TYPE_UNIQUE_ID	0x05
 #define PP2_TYPE_SSL		0x20
 #define PP2_CLIENT_SSL		0x01	/* first byte of the SSL value */
+#define PP2_CLIENT_CERT_CONN	0x02
+#define PP2_CLIENT_CERT_SESS	0x04
+#define PP2_SUBTYPE_SSL_CN	0x22
+#define PP_SSL_CN_MAX		128	/* a certificate's CN is <= 64 */
 
 enum pp_status {
 	PP_OK,			/* header complete: see struct pp_result */
@@ -47,6 +51,15 @@ struct pp_result {
 	int		r_dst_port;
 	/* v2 TLVs (SPEC §5.3); absent ones have length 0 / r_ssl -1. */
 	int		r_ssl;		/* -1 none, 0 plain, 1 client TLS */
+	/*
+	 * SPEC §4.10: the SSL TLV's client bits and verify result, and its
+	 * PP2_SUBTYPE_SSL_CN when one came within the first
+	 * PP_AUTHORITY_MAX bytes of the value (HAProxy sends it second).
+	 */
+	unsigned	r_ssl_client;
+	uint32_t	r_ssl_verify;
+	uint8_t		r_ssl_cn[PP_SSL_CN_MAX];
+	size_t		r_ssl_cn_len;
 	uint8_t		r_authority[PP_AUTHORITY_MAX];
 	size_t		r_authority_len;
 	uint8_t		r_unique_id[PP_UNIQUE_ID_MAX];

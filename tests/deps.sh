@@ -3,7 +3,8 @@
 # missing, so that `make check` works on a fresh Debian 12 machine as root.
 # prometheus: its promtool validates the status page's exposition format.
 # strace: e2e 73 counts the syscalls of a request.
-# libcurl, json-c, libssl: fcgi-normalizer-ranges (SPEC §3.4) only.
+# libcurl, json-c: fcgi-normalizer-ranges (SPEC §3.4) only; libssl: its
+# libcrypto, also the daemon's for client certificates (SPEC §4.10).
 set -e
 pkgs="build-essential pkg-config clang libfcgi-dev libfcgi-bin libconfig-dev
 libcunit1-dev libevent-dev libsystemd-dev nginx-light php8.2-fpm php8.2-cli curl

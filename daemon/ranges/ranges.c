@@ -7,8 +7,9 @@
  *	    [--timeout SECONDS] [--reload-cmd CMD]
  *
  * A separate program, not a room of the daemon: it is the only part that
- * talks to the Internet, so libcurl, json-c and libcrypto stay out of the
- * process that holds the listeners.  The rules a list must pass live in
+ * talks to the Internet, so libcurl and json-c stay out of the process
+ * that holds the listeners (libcrypto is in both: the daemon parses
+ * client certificates with it, SPEC §4.10).  The rules a list must pass live in
  * proto/ranges.c; this file fetches, parses the providers' formats,
  * installs atomically and reloads.  A refused list never touches the
  * installed file: the daemon keeps trusting what it trusted.

@@ -83,6 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pol.np_uri.n_str = "HTTP_X_FORWARDED_URI";
 	pol.np_uri.n_len = (data[0] & 2) ? 20 : 0;
 	pol.np_pick = (data[0] & 4) ? NORM_PICK_LEFTMOST : NORM_PICK_RIGHTMOST;
+	/* Every certificate source (§4.10), the sizes spread over them. */
+	pol.np_cert = (enum norm_cert)(size / 7 % 5);
 	/* One input in five counts hops (§4.3c), 1-16 of them. */
 	if (size % 5 == 0) {
 		pol.np_pick = NORM_PICK_HOPS;

@@ -28,6 +28,7 @@ main(void)
 	suite_peertab();
 	suite_status();
 	suite_ranges();
+	suite_cert();
 	suite_normalize();
 	suite_config();
 	CU_basic_set_mode(CU_BRM_NORMAL);

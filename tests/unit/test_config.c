@@ -82,6 +82,13 @@ static const struct cfg_case cfg_cases[] = {
 	  "FILE:6: trusted_hops: 17 is out of range 1-16\n" },
 	{ "hops with trusted_hops", APP(" client_pick = \"hops\";\n"
 	  " trusted_hops = 2;\n"), 1, "" },
+	{ "client_cert_from proxy_protocol needs the PROXY header",
+	  APP(" client_cert_from = \"proxy_protocol\";\n"), 0,
+	  "FILE:5: client_cert_from = \"proxy_protocol\" needs proxy_protocol "
+	  "= true (the PROXY v2 header on this app's listener carries it)\n" },
+	{ "bad client_cert_from", APP(" client_cert_from = \"envoy\";\n"), 0,
+	  "FILE:5: client_cert_from: \"envoy\" is not one of none, xfcc, "
+	  "nginx, alb, proxy_protocol\n" },
 	{ "wrong type", APP(" strip_untrusted = \"yes\";\n"), 0,
 	  "FILE:5: strip_untrusted: expected true or false\n" },
 	{ "list element not a string", APP(" drop_params = [ 1 ];\n"), 0,
@@ -373,7 +380,11 @@ test_config_cli(void)
 	/* SPEC §4.9: the built-in forwarded_params, uri_header added. */
 	CU_ASSERT(strstr(out, "forwarded_params = [ \"HTTP_FORWARDED\", "
 	    "\"HTTP_X_FORWARDED_FOR\", \"HTTP_X_FORWARDED_HOST\", ") != NULL);
-	CU_ASSERT(strstr(out, "\"PROXY_PROTOCOL_AUTHORITY\" ];") != NULL);
+	CU_ASSERT(strstr(out, "\"PROXY_PROTOCOL_AUTHORITY\", "
+	    "\"HTTP_X_FORWARDED_CLIENT_CERT\", ") != NULL);
+	CU_ASSERT(strstr(out, "\"HTTP_X_AMZN_MTLS_CLIENTCERT_LEAF\" ];") !=
+	    NULL);
+	CU_ASSERT(strstr(out, "client_cert_from = \"none\";") != NULL);
 	CU_ASSERT(strstr(out, "forwarded_after = \"strip\";") != NULL);
 
 	write_file("cf.txt", "# Cloudflare\n173.245.48.0/20\n");

@@ -287,6 +287,112 @@ static const struct norm_case cases[] = {
 	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=10.0.0.5\n",
 	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_FOR=10.0.0.5\n", NORM_OK,
 	  "is the peer: REMOTE_ADDR unchanged", 0 },
+	/* §4.10 client certificate */
+	{ "4.10 nginx SUCCESS: identity from the DN text",
+	  KEEP "client_cert_from = \"nginx\";",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_SSL_CLIENT_VERIFY=SUCCESS\n"
+	  "HTTP_SSL_CLIENT_SUBJECT_DN=CN=bob,O=Example\n"
+	  "HTTP_SSL_CLIENT_ISSUER_DN=CN=Test CA\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=SUCCESS\n"
+	  "SSL_CLIENT_S_DN=CN=bob,O=Example\nSSL_CLIENT_S_DN_CN=bob\n"
+	  "SSL_CLIENT_I_DN=CN=Test CA\n", NORM_OK,
+	  "client_cert_from nginx: HTTP_SSL_CLIENT_VERIFY=SUCCESS|"
+	  "removed (client certificate): HTTP_SSL_CLIENT_VERIFY|"
+	  "SSL_CLIENT_S_DN_CN=bob", 0 },
+	{ "4.10 nginx FAILED: the verdict, no identity",
+	  KEEP "client_cert_from = \"nginx\";",
+	  "REMOTE_ADDR=10.0.0.5\n"
+	  "HTTP_SSL_CLIENT_VERIFY=FAILED:certificate has expired\n"
+	  "HTTP_SSL_CLIENT_SUBJECT_DN=CN=bob,O=Example\n",
+	  "REMOTE_ADDR=10.0.0.5\n"
+	  "SSL_CLIENT_VERIFY=FAILED:certificate has expired\n", NORM_OK,
+	  NULL, 0 },
+	{ "4.10 nginx: a value nginx never sends is no certificate",
+	  KEEP "client_cert_from = \"nginx\";",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_SSL_CLIENT_VERIFY=yes\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=NONE\n", NORM_OK,
+	  "warn: HTTP_SSL_CLIENT_VERIFY \"yes\" is not one of nginx's",
+	  NORM_W_CERT },
+	{ "4.10 source configured but absent: NONE, web server's replaced",
+	  KEEP "client_cert_from = \"nginx\";",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=SUCCESS\n"
+	  "SSL_CLIENT_S_DN=CN=forged\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=NONE\n", NORM_OK,
+	  "no HTTP_SSL_CLIENT_VERIFY", 0 },
+	{ "4.10 untrusted peer: stripped whatever the source",
+	  TRUST "client_cert_from = \"nginx\";",
+	  "REMOTE_ADDR=192.0.2.9\nHTTP_SSL_CLIENT_VERIFY=SUCCESS\n"
+	  "HTTP_SSL_CLIENT_SUBJECT_DN=CN=admin\n",
+	  "REMOTE_ADDR=192.0.2.9\nSSL_CLIENT_VERIFY=NONE\n", NORM_OK,
+	  "untrusted peer sent HTTP_SSL_CLIENT_VERIFY,"
+	  "HTTP_SSL_CLIENT_SUBJECT_DN", NORM_W_UNTRUSTED },
+	{ "4.10 none: a client's forged header never reaches PHP",
+	  KEEP, "REMOTE_ADDR=10.0.0.5\nHTTP_SSL_CLIENT_VERIFY=SUCCESS\n"
+	  "HTTP_X_SSL_CLIENT_S_DN=CN=admin\nHTTP_X_CLIENT_CERT_CN=admin\n"
+	  "HTTP_X_AMZN_MTLS_CLIENTCERT_SUBJECT=CN=admin\n"
+	  "HTTP_X_FORWARDED_CLIENT_CERT=Subject=\"CN=admin\"\n",
+	  "REMOTE_ADDR=10.0.0.5\n", NORM_OK,
+	  "removed (client certificate): HTTP_X_SSL_CLIENT_S_DN", 0 },
+	{ "4.10 none: the web server's own SSL_CLIENT_* pass unchanged",
+	  KEEP, "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=SUCCESS\n"
+	  "SSL_CLIENT_S_DN=CN=bob\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=SUCCESS\n"
+	  "SSL_CLIENT_S_DN=CN=bob\n", NORM_OK, NULL, 0 },
+	{ "4.10 xfcc: one element, Subject text, escapes kept",
+	  KEEP "client_cert_from = \"xfcc\";",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_CLIENT_CERT=By=spiffe://"
+	  "edge;Hash=ab12;Subject=\"CN=alice\\, jr,emailAddress=a@x.example"
+	  ",O=Example\";URI=spiffe://client\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=SUCCESS\n"
+	  "SSL_CLIENT_S_DN=CN=alice\\, jr,emailAddress=a@x.example,"
+	  "O=Example\nSSL_CLIENT_S_DN_CN=alice, jr\n"
+	  "SSL_CLIENT_S_DN_Email=a@x.example\n", NORM_OK,
+	  "client_cert_from xfcc: one element: SUCCESS", 0 },
+	{ "4.10 xfcc: two elements (not sanitized): no identity",
+	  KEEP "client_cert_from = \"xfcc\";",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_CLIENT_CERT=Subject=\""
+	  "CN=forged\",Subject=\"CN=alice\"\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=NONE\n", NORM_OK,
+	  "warn: HTTP_X_FORWARDED_CLIENT_CERT has 2 elements, not 1",
+	  NORM_W_CERT },
+	{ "4.10 alb verify mode: text fields, serial upper case",
+	  KEEP "client_cert_from = \"alb\";",
+	  "REMOTE_ADDR=10.0.0.5\n"
+	  "HTTP_X_AMZN_MTLS_CLIENTCERT_SUBJECT=CN=carol,O=Example\n"
+	  "HTTP_X_AMZN_MTLS_CLIENTCERT_ISSUER=CN=Test CA\n"
+	  "HTTP_X_AMZN_MTLS_CLIENTCERT_SERIAL_NUMBER=0a1b2c\n"
+	  "HTTP_X_AMZN_MTLS_CLIENTCERT_VALIDITY=NotBefore=2026-12-07T08:56:35Z;"
+	  "NotAfter=2027-01-17T10:00:00Z\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=SUCCESS\n"
+	  "SSL_CLIENT_S_DN=CN=carol,O=Example\nSSL_CLIENT_S_DN_CN=carol\n"
+	  "SSL_CLIENT_I_DN=CN=Test CA\nSSL_CLIENT_M_SERIAL=0A1B2C\n"
+	  "SSL_CLIENT_V_START=Dec  7 08:56:35 2026 GMT\n"
+	  "SSL_CLIENT_V_END=Jan 17 10:00:00 2027 GMT\n", NORM_OK,
+	  "verify mode: SUCCESS", 0 },
+	{ "4.10 alb passthrough: unverified, no identity",
+	  KEEP "client_cert_from = \"alb\";",
+	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_AMZN_MTLS_CLIENTCERT=-----BEGIN\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=FAILED:not verified by "
+	  "the load balancer (ALB passthrough mode)\n", NORM_OK,
+	  "passthrough mode", 0 },
+	{ "4.10 PROXY v2 SSL: client cert, verify 0, CN",
+	  KEEP "client_cert_from = \"proxy_protocol\"; proxy_protocol = true;",
+	  "REMOTE_ADDR=10.0.0.5\nPROXY_PROTOCOL_SSL_CLIENT=7\n"
+	  "PROXY_PROTOCOL_SSL_VERIFY=0\nPROXY_PROTOCOL_SSL_CN=dave\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=SUCCESS\n"
+	  "SSL_CLIENT_S_DN_CN=dave\n", NORM_OK, "SUCCESS, CN dave", 0 },
+	{ "4.10 PROXY v2 SSL: TLS without a certificate (the CN is ours)",
+	  KEEP "client_cert_from = \"proxy_protocol\"; proxy_protocol = true;",
+	  "REMOTE_ADDR=10.0.0.5\nPROXY_PROTOCOL_SSL_CLIENT=1\n"
+	  "PROXY_PROTOCOL_SSL_VERIFY=0\nPROXY_PROTOCOL_SSL_CN=proxy.example\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=NONE\n", NORM_OK,
+	  "TLS without a client certificate", 0 },
+	{ "4.10 PROXY v2 SSL: verify failed",
+	  KEEP "client_cert_from = \"proxy_protocol\"; proxy_protocol = true;",
+	  "REMOTE_ADDR=10.0.0.5\nPROXY_PROTOCOL_SSL_CLIENT=3\n"
+	  "PROXY_PROTOCOL_SSL_VERIFY=10\n",
+	  "REMOTE_ADDR=10.0.0.5\nSSL_CLIENT_VERIFY=FAILED:X509 verify error "
+	  "10\n", NORM_OK, NULL, 0 },
 	/* §4.4 scheme, §4.5 port */
 	{ "4.4 https from a trusted proxy", KEEP,
 	  "REMOTE_ADDR=10.0.0.5\nHTTP_X_FORWARDED_PROTO=HTTPS\n"

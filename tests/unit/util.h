@@ -47,6 +47,7 @@ void	suite_balance(void);
 void	suite_peertab(void);
 void	suite_status(void);
 void	suite_ranges(void);
+void	suite_cert(void);
 
 #define ADD_TEST(s, desc, fn) do {					\
 	if (CU_add_test((s), (desc), (fn)) == NULL)			\
