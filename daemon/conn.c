@@ -25,6 +25,8 @@
 #include "daemon/status.h"
 
 #define PP_TIMEOUT_MS	5000	/* SPEC §5.3 */
+#define PP_SSL_MAX	(16 * 1024)	/* an SSL TLV with a client
+					   certificate (SPEC §4.10) */
 /*
  * Lingering close (nginx's lingering_close): after our last byte, a front
  * that may still be writing (Apache sends its empty STDIN after php-fpm
@@ -75,6 +77,7 @@ static void	linger_read(struct conn *);
 static struct event *timer(struct conn *, struct event **,
 		    event_callback_fn);
 static void	pp_timer_cb(evutil_socket_t, short, void *);
+static void	pp_keep_cert(struct conn *);
 static void	idle_timer_cb(evutil_socket_t, short, void *);
 static void	watch_timer_cb(evutil_socket_t, short, void *);
 static void	linger_timer_cb(evutil_socket_t, short, void *);
@@ -206,6 +209,9 @@ conn_accept(const struct conn_setup *cs, evutil_socket_t fd,
 		c->c_state = CONN_PREAMBLE;
 		c->c_ppdec = calloc(1, sizeof(*c->c_ppdec));
 		c->c_pp = calloc(1, sizeof(*c->c_pp));
+		if (c->c_ppdec != NULL && c->c_app->a_policy.np_cert ==
+		    NORM_CERT_PROXY && (c->c_ppssl = malloc(PP_SSL_MAX)) != NULL)
+			pp_dec_ssl_buffer(c->c_ppdec, c->c_ppssl, PP_SSL_MAX);
 		if (c->c_ppdec == NULL || c->c_pp == NULL)
 			conn_close(c, "out of memory");
 		else if (timer(c, &c->c_pp_timer, pp_timer_cb) != NULL)
@@ -294,6 +300,7 @@ conn_free(struct conn *c)
 	free(c->c_sbuf);
 	free(c->c_ppdec);
 	free(c->c_pp);
+	free(c->c_ppssl);
 	if ((*c->c_prevp = c->c_next) != NULL)
 		c->c_next->c_prevp = c->c_prevp;
 	up_pool_unref(cs.cs_pool);
@@ -650,6 +657,7 @@ pp_process(struct conn *c)
 		evtimer_del(c->c_pp_timer);
 		free(c->c_ppdec);
 		c->c_ppdec = NULL;
+		pp_keep_cert(c);
 		if (!c->c_pp->r_local) {
 			c->c_ctx.x_pp = c->c_pp;
 			addr_format(&c->c_pp->r_src, a);
@@ -659,6 +667,31 @@ pp_process(struct conn *c)
 		return (start(c));
 	}
 	return (0);
+}
+
+/*
+ * The SSL TLV was gathered whole for its client certificate: keep the
+ * certificate alone, sized to fit, for the connection's requests.
+ */
+static void
+pp_keep_cert(struct conn *c)
+{
+	uint8_t	*der;
+
+	if (c->c_ppssl == NULL)
+		return;
+	if (c->c_pp->r_ssl_cert == NULL || (der =
+	    malloc(c->c_pp->r_ssl_cert_len)) == NULL) {
+		c->c_pp->r_ssl_cert = NULL;
+		c->c_pp->r_ssl_cert_len = 0;
+		free(c->c_ppssl);
+		c->c_ppssl = NULL;
+		return;
+	}
+	memcpy(der, c->c_pp->r_ssl_cert, c->c_pp->r_ssl_cert_len);
+	free(c->c_ppssl);
+	c->c_ppssl = der;
+	c->c_pp->r_ssl_cert = der;
 }
 
 /* A request wrote to the front, or can take input again: settle. */

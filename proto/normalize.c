@@ -1421,7 +1421,8 @@ cnum(const struct ctx *c, const char *name)
 static void
 cert_proxy(struct ctx *c, struct cert_found *f)
 {
-	struct fwd_span	cn;
+	struct fwd_span	cn = { 0 }, pem;
+	int		hcn;
 	long		flags = cnum(c, "PROXY_PROTOCOL_SSL_CLIENT");
 	long		verify = cnum(c, "PROXY_PROTOCOL_SSL_VERIFY");
 	int		n;
@@ -1446,11 +1447,21 @@ cert_proxy(struct ctx *c, struct cert_found *f)
 		return;
 	}
 	verdict_set(f, "SUCCESS", 7);
-	if (cget(c, "PROXY_PROTOCOL_SSL_CN", &cn))
+	hcn = cget(c, "PROXY_PROTOCOL_SSL_CN", &cn);
+	if (hcn)
 		field(f->cf_id.ci_s_cn, sizeof(f->cf_id.ci_s_cn), &cn);
 	TR(c, 0, "client_cert_from proxy_protocol: client 0x%02lx, verify 0: "
 	    "SUCCESS, CN %s", flags, f->cf_id.ci_s_cn[0] ? f->cf_id.ci_s_cn :
 	    "not sent");
+	if (!cget(c, "PROXY_PROTOCOL_SSL_CERT", &pem))
+		return;
+	memset(&f->cf_id, 0, sizeof(f->cf_id));
+	if (cert_pem(c, f, "PP2_SUBTYPE_SSL_CLIENT_CERT", &pem) != 0) {
+		verdict_set(f, "NONE", 4);
+		return;
+	}
+	if (hcn)
+		cert_agree(c, "proxy_protocol", "CN", &cn, f->cf_id.ci_s_cn);
 }
 
 /*

@@ -118,6 +118,8 @@ parse_v2(const struct pp_dec *d, struct pp_result *r)
 	r->r_ssl_verify = d->d_r.r_ssl_verify;
 	memcpy(r->r_ssl_cn, d->d_r.r_ssl_cn, d->d_r.r_ssl_cn_len);
 	r->r_ssl_cn_len = d->d_r.r_ssl_cn_len;
+	r->r_ssl_cert = d->d_r.r_ssl_cert;
+	r->r_ssl_cert_len = d->d_r.r_ssl_cert_len;
 	memcpy(r->r_authority, d->d_r.r_authority, d->d_r.r_authority_len);
 	r->r_authority_len = d->d_r.r_authority_len;
 	memcpy(r->r_unique_id, d->d_r.r_unique_id, d->d_r.r_unique_id_len);
@@ -209,6 +211,10 @@ ssl_keep(struct pp_result *r, const uint8_t *v, size_t len)
 		sl = (size_t)((v[off + 1] << 8) | v[off + 2]);
 		if (sl > len - off - 3)
 			break;		/* past what was kept */
+		if (v[off] == PP2_SUBTYPE_SSL_CLIENT_CERT && sl > 0) {
+			r->r_ssl_cert = v + off + 3;
+			r->r_ssl_cert_len = sl;
+		}
 		if (v[off] != PP2_SUBTYPE_SSL_CN)
 			continue;
 		if (sl <= sizeof(r->r_ssl_cn) && printable(v + off + 3, sl)) {
@@ -219,15 +225,24 @@ ssl_keep(struct pp_result *r, const uint8_t *v, size_t len)
 	}
 }
 
+void
+pp_dec_ssl_buffer(struct pp_dec *d, uint8_t *buf, size_t cap)
+{
+	d->d_ssl = buf;
+	d->d_sslcap = buf != NULL ? cap : 0;
+}
+
 /* A TLV value the policy can use, complete in v (SPEC §5.3). */
 static void
 tlv_keep(struct pp_dec *d, const uint8_t *v, size_t len)
 {
 	struct pp_result	*r = &d->d_r;
+	size_t			 cap;
 
 	switch (d->d_ttype) {
 	case PP2_TYPE_SSL:
-		ssl_keep(r, v, len < PP_AUTHORITY_MAX ? len : PP_AUTHORITY_MAX);
+		cap = d->d_ssl != NULL ? d->d_sslcap : PP_AUTHORITY_MAX;
+		ssl_keep(r, v, len < cap ? len : cap);
 		break;
 	case PP2_TYPE_AUTHORITY:
 		if (len <= sizeof(r->r_authority) && printable(v, len)) {
@@ -280,7 +295,10 @@ v2_tlv(struct pp_dec *d, const uint8_t *buf, size_t len, enum pp_status *st)
 	n = d->d_tlen - d->d_tn;
 	if (n > len)
 		n = len;
-	keep = d->d_ttype == PP2_TYPE_SSL ? PP_AUTHORITY_MAX : d->d_ttype ==
+	if (d->d_ttype == PP2_TYPE_SSL && d->d_ssl != NULL)
+		val = d->d_ssl;
+	keep = d->d_ttype == PP2_TYPE_SSL ? (d->d_ssl != NULL ? d->d_sslcap :
+	    PP_AUTHORITY_MAX) : d->d_ttype ==
 	    PP2_TYPE_AUTHORITY ? PP_AUTHORITY_MAX : d->d_ttype ==
 	    PP2_TYPE_UNIQUE_ID ? PP_UNIQUE_ID_MAX : 0;
 	if (d->d_tn < keep)

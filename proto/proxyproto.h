@@ -28,6 +28,7 @@
 #define PP2_CLIENT_CERT_CONN	0x02
 #define PP2_CLIENT_CERT_SESS	0x04
 #define PP2_SUBTYPE_SSL_CN	0x22
+#define PP2_SUBTYPE_SSL_CLIENT_CERT 0x28	/* the client's certificate, DER */
 #define PP_SSL_CN_MAX		128	/* a certificate's CN is <= 64 */
 
 enum pp_status {
@@ -60,6 +61,10 @@ struct pp_result {
 	uint32_t	r_ssl_verify;
 	uint8_t		r_ssl_cn[PP_SSL_CN_MAX];
 	size_t		r_ssl_cn_len;
+	/* PP2_SUBTYPE_SSL_CLIENT_CERT, in the buffer pp_dec_ssl_buffer()
+	   gave; NULL without one, or when the value did not fit. */
+	const uint8_t	*r_ssl_cert;
+	size_t		r_ssl_cert_len;
 	uint8_t		r_authority[PP_AUTHORITY_MAX];
 	size_t		r_authority_len;
 	uint8_t		r_unique_id[PP_UNIQUE_ID_MAX];
@@ -85,7 +90,17 @@ struct pp_dec {
 	unsigned	d_ttype;
 	size_t		d_tlen;
 	struct pp_result d_r;		/* TLV values as they arrive */
+	uint8_t		*d_ssl;		/* pp_dec_ssl_buffer(), or NULL */
+	size_t		d_sslcap;
 };
+
+/*
+ * Gather the whole SSL TLV value, up to cap bytes, in buf instead of its
+ * first PP_AUTHORITY_MAX bytes, so that a client certificate sub-TLV can
+ * be kept (SPEC §4.10): r_ssl_cert then points into buf, which must live
+ * as long as the result is used.
+ */
+void		pp_dec_ssl_buffer(struct pp_dec *, uint8_t *buf, size_t cap);
 
 /*
  * Consume bytes of the header; *used says how many (never past its end).

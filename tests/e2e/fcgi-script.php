@@ -20,10 +20,12 @@
  *   eof                    read until the daemon closes
  *   shutwr                 half-close: shutdown(SHUT_WR), keep reading
  *   close                  close the connection and stop
+ *   rawfile:PATH           the bytes of PATH as they are (a PROXY header)
  * (both print "WHAT at HH:MM:SS.UUUUUU", strace -tt's clock)
  *   tic / toc              toc prints "toc MS": the time since tic
  *   sleep:MS
- * Prints one line per event: "end ID status=... bytes=N first=...",
+ * Prints one line per event: "end ID status=... bytes=N first=..." (and
+ * with BODY=1 in the environment "body ID " and the body on one line),
  * "eof", "reset", "write error: ...".  SCRIPT_FILENAME comes from $DOC.
  */
 $target = $argv[1];
@@ -218,6 +220,9 @@ foreach (array_slice($argv, 2) as $step) {
 				printf("end %d status=%s bytes=%d script=%s\n",
 				    $id, $m[1] ?? "200", strlen($o),
 				    $j["SCRIPT_NAME"] ?? "-");
+				if (getenv("BODY"))
+					printf("body %d %s\n", $id, trim(substr(
+					    $o, strpos($o, "\r\n\r\n") + 4)));
 				unset($out[$id]);
 				$ended[$id] = 1;
 				if ($id == (int)$a[1])
@@ -232,6 +237,9 @@ foreach (array_slice($argv, 2) as $step) {
 			echo "timeout\n";
 		else
 			echo $d === false ? "reset\n" : "eof\n";
+		break;
+	case "rawfile":
+		send($s, file_get_contents($a[1]));
 		break;
 	case "sleep":
 		usleep((int)$a[1] * 1000);

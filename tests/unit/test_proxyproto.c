@@ -212,6 +212,65 @@ test_proxyproto_v2_large_tlvs(void)
 	    "PROXY v2 TLV runs past the header");
 }
 
+/*
+ * SPEC §4.10: the SSL TLV's client bits, verify and CN sub-TLV always;
+ * the certificate sub-TLV (0x28) only into a buffer given for it, byte
+ * by byte as well as whole.
+ */
+static void
+test_proxyproto_v2_ssl_cert(void)
+{
+	static const uint8_t	 der[300] = { 0x30, 0x82, 0x01, 0x28 };
+	static uint8_t		 in[1024], buf[2048];
+	struct pp_dec		 d;
+	struct pp_result	 r;
+	enum pp_status		 st = PP_MORE;
+	size_t			 n = 28, ssl, used, off, step;
+
+	memcpy(in, SIG "\x21\x11", 14);
+	memcpy(in + 16, "\x0a\x00\x00\x01\x0a\x00\x00\x02\x00\x01\x00\x02",
+	    12);
+	ssl = 5 + 3 + 5 + 3 + sizeof(der);
+	in[n++] = 0x20;
+	in[n++] = (uint8_t)(ssl >> 8);
+	in[n++] = (uint8_t)ssl;
+	memcpy(in + n, "\x05\x00\x00\x00\x00", 5);		/* CONN | SSL */
+	memcpy(in + n + 5, "\x22\x00\x05" "alice", 8);
+	memcpy(in + n + 13, "\x28\x01\x2c", 3);
+	memcpy(in + n + 16, der, sizeof(der));
+	n += ssl;
+	in[14] = (uint8_t)((n - 16) >> 8);
+	in[15] = (uint8_t)(n - 16);
+	for (step = 1; step <= n; step += n - 1) {
+		memset(&d, 0, sizeof(d));
+		pp_dec_ssl_buffer(&d, buf, sizeof(buf));
+		for (off = 0; off < n && st != PP_OK; off += used)
+			st = pp_dec_feed(&d, in + off, n - off < step ?
+			    n - off : step, &used, &r);
+		CU_ASSERT_EQUAL(st, PP_OK);
+		CU_ASSERT_EQUAL(r.r_ssl, 1);
+		CU_ASSERT_EQUAL(r.r_ssl_client, 5);
+		CU_ASSERT_EQUAL(r.r_ssl_verify, 0);
+		CU_ASSERT_EQUAL(r.r_ssl_cn_len, 5);
+		CU_ASSERT_EQUAL(memcmp(r.r_ssl_cn, "alice", 5), 0);
+		CU_ASSERT_EQUAL(r.r_ssl_cert_len, sizeof(der));
+		CU_ASSERT(r.r_ssl_cert != NULL &&
+		    memcmp(r.r_ssl_cert, der, sizeof(der)) == 0);
+		st = PP_MORE;
+	}
+	/* No buffer: the CN (within the first bytes) but no certificate. */
+	memset(&d, 0, sizeof(d));
+	CU_ASSERT_EQUAL(pp_dec_feed(&d, in, n, &used, &r), PP_OK);
+	CU_ASSERT_EQUAL(r.r_ssl_cn_len, 5);
+	CU_ASSERT_PTR_NULL(r.r_ssl_cert);
+	/* A buffer too small for the whole value: no certificate. */
+	memset(&d, 0, sizeof(d));
+	pp_dec_ssl_buffer(&d, buf, 100);
+	CU_ASSERT_EQUAL(pp_dec_feed(&d, in, n, &used, &r), PP_OK);
+	CU_ASSERT_EQUAL(r.r_ssl_cn_len, 5);
+	CU_ASSERT_PTR_NULL(r.r_ssl_cert);
+}
+
 void
 suite_proxyproto(void)
 {
@@ -223,4 +282,6 @@ suite_proxyproto(void)
 	    test_proxyproto_v1_max_length);
 	ADD_TEST(s, "proxyproto: 60,000 bytes of v2 TLVs checked, not stored",
 	    test_proxyproto_v2_large_tlvs);
+	ADD_TEST(s, "proxyproto: SSL TLV bits, CN and certificate sub-TLVs",
+	    test_proxyproto_v2_ssl_cert);
 }
