@@ -68,24 +68,33 @@ CONF
 	wait_for "$T/php.sock"
 }
 
+# nginx_head NAME CONNS: the top of an nginx config of the tests, up to
+# and inside "http {": pid $T/NAME.pid, error log $T/NAME-error.log, temp
+# paths in $T/NAME.tmp/ (the caller closes the http block).
+nginx_head() {
+	mkdir -p "$T/$1.tmp"
+	cat <<CONF
+user root;
+daemon off;
+worker_processes 1;
+pid $T/$1.pid;
+error_log $T/$1-error.log;
+events { worker_connections $2; }
+http {
+	access_log off;
+	client_body_temp_path $T/$1.tmp/body;
+	fastcgi_temp_path $T/$1.tmp/fastcgi;
+	proxy_temp_path $T/$1.tmp/proxy;
+	scgi_temp_path $T/$1.tmp/scgi;
+	uwsgi_temp_path $T/$1.tmp/uwsgi;
+CONF
+}
+
 start_nginx() {
 	EDGE=$(free_port); ORIGIN=$(free_port); DIRECT=$(free_port)
 	SCGI=$(free_port); PPNGINX=$(free_port)
 	mkdir -p "$T/nginx"
-	cat > "$T/nginx.conf" <<CONF
-user root;
-daemon off;
-worker_processes 1;
-pid $T/nginx.pid;
-error_log $T/nginx-error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/body;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	proxy_temp_path $T/nginx/proxy;
-	scgi_temp_path $T/nginx/scgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
+	{ nginx_head nginx 1024; cat <<CONF; } > "$T/nginx.conf"
 	client_max_body_size 64m;
 	upstream fcn_keep { server unix:$T/fcn.sock; keepalive 8; }
 	# The edge: what a TLS-terminating load balancer does.

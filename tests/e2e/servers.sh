@@ -155,7 +155,7 @@ fcgi-app php
 	path-info ^(/.+\.php)(/.*)?\$
 $2
 frontend fe
-	bind 127.0.0.1:$port
+	bind 127.0.0.1:$port ${5:-}
 	default_backend php
 backend php
 	use-fcgi-app php

@@ -4,20 +4,7 @@
 # (SPEC §4.2); (2) a config that sets REMOTE_ADDR and SCRIPT_NAME twice:
 # php-fpm reads the last occurrence, so trust is judged on it (§4.8).
 DUPPORT=$(free_port)
-cat > "$T/nginx-52.conf" <<CONF
-user root;
-daemon off;
-worker_processes 1;
-pid $T/nginx-52.pid;
-error_log $T/nginx-52-error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/body52;
-	fastcgi_temp_path $T/nginx/fastcgi52;
-	proxy_temp_path $T/nginx/proxy52;
-	scgi_temp_path $T/nginx/scgi52;
-	uwsgi_temp_path $T/nginx/uwsgi52;
+{ nginx_head nginx-52 64; cat <<CONF; } > "$T/nginx-52.conf"
 	server {
 		listen unix:$T/front-52.sock;
 		root $T/www;

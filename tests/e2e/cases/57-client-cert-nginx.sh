@@ -17,20 +17,7 @@ proxy_set_header ssl-client-cert \$ssl_client_escaped_cert;
 proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
 proxy_pass http://127.0.0.1:$ORIGIN;
 CONF
-cat > "$T/mtls/nginx.conf" <<CONF
-user root;
-daemon off;
-worker_processes 1;
-pid $T/mtls/nginx.pid;
-error_log $T/mtls/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $T/mtls/body;
-	proxy_temp_path $T/mtls/proxy;
-	fastcgi_temp_path $T/mtls/fastcgi;
-	scgi_temp_path $T/mtls/scgi;
-	uwsgi_temp_path $T/mtls/uwsgi;
+{ nginx_head mtls/nginx 64; cat <<CONF; } > "$T/mtls/nginx.conf"
 	server {
 		listen 127.0.0.1:$MTLS ssl;
 		ssl_certificate $T/pki/server.pem;
@@ -49,7 +36,7 @@ http {
 	}
 }
 CONF
-nginx -c "$T/mtls/nginx.conf" -e "$T/mtls/error.log" &
+nginx -c "$T/mtls/nginx.conf" -e "$T/mtls/nginx-error.log" &
 srv_started mtls "$MTLS" $! || fail "the mTLS edge did not start"
 start_daemon 'trusted_proxies = [ "127.0.0.1" ]; client_cert_from = "nginx";'
 mcurl() {	# mcurl [CURL ARGS]: cert.php through the edge

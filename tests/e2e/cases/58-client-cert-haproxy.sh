@@ -5,29 +5,12 @@
 . tests/e2e/pki.sh
 pki_make || fail "openssl could not make the test PKI"
 cat "$T/pki/server.pem" "$T/pki/server.key" > "$T/pki/server-full.pem"
-HA=$(srv_port)
-mkdir -p "$T/ha-mtls"
-cat > "$T/ha-mtls/haproxy.cfg" <<CONF
-global
-	maxconn 64
-defaults
-	mode http
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-fcgi-app php
-	docroot $T/www
-frontend fe
-	bind 127.0.0.1:$HA ssl crt $T/pki/server-full.pem ca-file $T/pki/ca.pem verify optional
-	default_backend php
-backend php
-	use-fcgi-app php
-	server s1 unix@$T/fcn.sock proto fcgi send-proxy-v2-ssl-cn
-CONF
 start_daemon 'trusted_proxies = [ "127.0.0.1" ]; proxy_protocol = true;
 	client_cert_from = "proxy_protocol";'
-haproxy -f "$T/ha-mtls/haproxy.cfg" -db > "$T/ha-mtls/haproxy.log" 2>&1 &
-srv_started ha-mtls "$HA" $! || fail "haproxy (mTLS) did not start"
+start_haproxy_fcgi ha-mtls "" "unix@$T/fcn.sock send-proxy-v2-ssl-cn" "" \
+    "ssl crt $T/pki/server-full.pem ca-file $T/pki/ca.pem verify optional" ||
+    fail "haproxy (mTLS) did not start"
+HA=$SRV_PORT
 hcurl() {
 	curl -s -m 10 --cacert "$T/pki/ca.pem" "$@" \
 	    "https://127.0.0.1:$HA/cert.php"
