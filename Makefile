@@ -178,7 +178,7 @@ bench: deps
 
 # make soak (issue N): SOAK_REQUESTS (default 10,000,000) through nginx,
 # the daemon's pool and two php-fpm servers under reloads, php-fpm
-# restarts and a blackholed upstream; ~3 h at 10 M on 2 cores.  Not in
+# restarts and a blackholed upstream; ~35 min at 10 M on 2 cores.  Not in
 # make check.
 soak: deps
 	$(MAKE) --no-print-directory all

@@ -44,6 +44,7 @@ struct up_pool {
 	struct event		*p_dispatch;
 	int			 p_refs;
 	int			 p_retired;
+	struct up_pool		*p_succ;	/* the app's pool after a reload */
 	uint64_t		 p_warned;	/* last pool-size warning */
 	struct up_stats		 p_st;
 };
@@ -55,6 +56,7 @@ static int	stopping;
 
 static uint64_t	now_ms(void);
 static struct up_server *choose(struct up_pool *);
+static struct up_pool *current(struct up_pool *);
 static struct upc *conn_new(struct up_pool *, struct up_server *, int *);
 static enum up_got take(struct up_pool *, struct up_wait *, struct upc **);
 static void	bind_to(struct upc *, struct up_wait *);
@@ -140,6 +142,8 @@ up_pool_unref(struct up_pool *p)
 {
 	if (--p->p_refs > 0)
 		return;
+	if (p->p_succ != NULL)
+		up_pool_unref(p->p_succ);
 	event_free(p->p_dispatch);
 	free(p->p_srv);
 	free(p->p_bal);
@@ -172,11 +176,46 @@ up_pool_keepalive(const struct up_pool *p)
 	return (p->p_keep);
 }
 
-void
-up_pool_inherit(struct up_pool *p, const struct up_pool *old)
+/*
+ * The pool that serves p's requests now: after a reload, the app's new
+ * pool, when it works the same way (pool on or off, kept or not).  Front
+ * connections opened before the reload live on (nginx's keepalive); were
+ * their requests to stay on the retired pool, the two pools together
+ * would hold twice upstream_max_conns php-fpm connections, and the new
+ * pool's kept ones, never idle under load, would starve the old pool's
+ * in php-fpm's backlog (make soak saw the 503s).
+ */
+static struct up_pool *
+current(struct up_pool *p)
 {
-	size_t	i, j;
+	while (p->p_succ != NULL && p->p_succ->p_keep == p->p_keep &&
+	    (p->p_succ->p_max > 0) == (p->p_max > 0))
+		p = p->p_succ;
+	return (p);
+}
 
+void
+up_pool_inherit(struct up_pool *p, struct up_pool *old)
+{
+	struct up_wait	*w;
+	size_t		 i, j;
+
+	old->p_succ = p;
+	up_pool_ref(p);
+	/* The old pool's queue goes on in the new one, in order, on the
+	   same timers: no request waits longer for a reload. */
+	while (current(old) == p && (w = old->p_qhead) != NULL) {
+		if ((old->p_qhead = w->w_next) == NULL)
+			old->p_qtail = &old->p_qhead;
+		old->p_qlen--;
+		w->w_next = NULL;
+		w->w_pool = p;
+		*p->p_qtail = w;
+		p->p_qtail = &w->w_next;
+		p->p_qlen++;
+	}
+	if (p->p_qlen > 0)
+		event_active(p->p_dispatch, EV_TIMEOUT, 0);
 	p->p_st = old->p_st;
 	for (i = 0; i < p->p_nsrv; i++)
 		for (j = 0; j < old->p_nsrv; j++)
@@ -189,12 +228,13 @@ up_pool_inherit(struct up_pool *p, const struct up_pool *old)
 }
 
 void
-up_status(const struct up_pool *p, struct status_live *sl,
+up_status(struct up_pool *p, struct status_live *sl,
     struct status_upstream *su, size_t cap)
 {
 	uint64_t	now = now_ms();
 	size_t		i;
 
+	p = current(p);
 	sl->sl_queue_len = p->p_qlen;
 	sl->sl_queue_max = p->p_st.st_queue_max;
 	sl->sl_queue_waits = p->p_st.st_queued;
@@ -249,6 +289,7 @@ up_ping(struct up_pool *p, void (*done)(void *, int, const char *),
 
 	*out = NULL;
 	*why = "";
+	p = current(p);
 	for (i = 0; i < p->p_nsrv; i++)
 		if (p->p_bal[i].b_idle > 0)
 			return (1);
@@ -500,6 +541,7 @@ up_acquire(struct up_pool *p, struct up_wait *w, struct upc **out)
 
 	*out = NULL;
 	w->w_since = now_ms();
+	p = current(p);
 	if ((got = take(p, w, &u)) == UP_FAILED)
 		return (UP_FAILED);
 	if (got == UP_QUEUED) {
@@ -547,11 +589,13 @@ dequeue(struct up_pool *p, struct up_wait *w)
 	p->p_st.st_queue_ms += (unsigned long)(now_ms() - w->w_since);
 }
 
+/* p is the caller's pool; a queued w may wait in its successor's. */
 void
 up_cancel(struct up_pool *p, struct up_wait *w)
 {
+	(void)p;
 	if (w->w_queued)
-		dequeue(p, w);
+		dequeue(w->w_pool, w);
 }
 
 void

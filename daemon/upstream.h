@@ -183,15 +183,19 @@ void		up_add(struct upc *, const void *, size_t);
 void		up_add_buffer(struct upc *, struct evbuffer *, size_t);
 /* Write what is buffered; -1: the client was told (ops->failed). */
 int		up_flush(struct upc *);
-/* A reload replaced old by p: the counters go on (SPEC §6.1). */
-void		up_pool_inherit(struct up_pool *p, const struct up_pool *old);
+/*
+ * A reload replaced old by p: the counters go on (SPEC §6.1), and when p
+ * works the same way (pool on or off, kept or not) the requests of
+ * front connections opened before the reload, and old's queue, go to p.
+ */
+void		up_pool_inherit(struct up_pool *p, struct up_pool *old);
 /*
  * The pool's figures now for the status page, upstreams into su (cap
  * entries; sl->sl_up points there).
  */
 struct status_live;
 struct status_upstream;
-void		up_status(const struct up_pool *, struct status_live *,
+void		up_status(struct up_pool *, struct status_live *,
 		    struct status_upstream *su, size_t cap);
 /*
  * Does at least one upstream accept a connection (a kept idle one
