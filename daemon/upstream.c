@@ -1133,9 +1133,12 @@ fresh_del(struct upc *u)
  * Has php-fpm read nothing of what we wrote on u?  On a unix socket the
  * kernel knows (SIOCOUTQ: bytes the peer has not read): a request in
  * php-fpm's backlog, with no worker to accept it.  TCP acknowledges
- * bytes no worker read, so there the wait itself is the sign.  Either
- * way only a wait past upstream_idle_timeout_ms counts (SPEC §5.4): a
- * php-fpm forking a child for it takes a while too.
+ * bytes no worker read, so there the wait itself is the sign, once the
+ * host has acknowledged every byte (SIOCOUTQ: bytes not yet acked); with
+ * bytes unacknowledged the network is the trouble, not the pool's size
+ * (make soak's blackholed host raised a false warning).  Either way only
+ * a wait past upstream_idle_timeout_ms counts (SPEC §5.4): a php-fpm
+ * forking a child for it takes a while too.
  */
 static int
 unread(const struct upc *u, uint64_t now)
@@ -1143,10 +1146,10 @@ unread(const struct upc *u, uint64_t now)
 	int	n = 0;
 
 	if (now - u->u_bound_ms <
-	    (uint64_t)u->u_pool->p_app->a_upstream_idle_timeout_ms)
+	    (uint64_t)u->u_pool->p_app->a_upstream_idle_timeout_ms ||
+	    ioctl(u->u_side.s_fd, SIOCOUTQ, &n) != 0)
 		return (0);
-	return (u->u_srv->us_tcp || (ioctl(u->u_side.s_fd, SIOCOUTQ, &n) ==
-	    0 && n > 0));
+	return (u->u_srv->us_tcp ? n == 0 : n > 0);
 }
 
 /*
