@@ -144,8 +144,9 @@ e2e: $(BIN)
 
 check: deps
 	$(MAKE) --no-print-directory unit arch e2e SAN=$(SAN)
+	$(MAKE) --no-print-directory fuzz-conn-smoke
 
-FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto cert_xfcc cert_pem
+FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto cert_xfcc cert_pem conn
 FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. -g -O1 \
 		  -fsanitize=fuzzer,address,undefined
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
@@ -168,6 +169,33 @@ fuzz-smoke:
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(PROTO_SRC) -lcrypto
+
+# fuzz_conn drives a whole front connection of the daemon itself: every
+# daemon/ source but main.c, proto/ and config/, all compiled with the fuzz
+# flags, linked with the daemon's libraries (tests/fuzz/README.md).
+FUZZ_CONN_SRC	= tests/fuzz/fuzz_conn.c tests/fuzz/fpm_script.c \
+		  $(filter-out daemon/main.c,$(DAEMON_SRC)) $(PROTO_SRC) \
+		  $(CONFIG_SRC)
+build/fuzz/fuzz_conn: $(FUZZ_CONN_SRC) tests/fuzz/fuzz_conn.h \
+	    $(wildcard daemon/*.h proto/*.h config/*.h)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $(FUZZ_CONN_SRC) $(PKG_LIBS)
+
+# make check, after e2e: 30 s of fuzz_conn from its seeds into a corpus
+# of its own that is thrown away; a crash or a broken invariant (a stall,
+# a request lost without a log line, a leak) fails it and is kept as
+# build/fuzz/conn-crash-*.
+.PHONY: fuzz-conn-smoke
+fuzz-conn-smoke: build/fuzz/fuzz_conn
+	@d=`mktemp -d /tmp/fuzz-conn-smoke.XXXXXX`; \
+	build/fuzz/fuzz_conn -max_total_time=30 -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/conn- $$d tests/fuzz/corpus/conn \
+	    >build/fuzz/conn-smoke.log 2>&1; rc=$$?; rm -rf $$d; \
+	echo "fuzz_conn: 30s, `grep -o 'number_of_executed_units: [0-9]*' \
+	    build/fuzz/conn-smoke.log | grep -o '[0-9]*$$'` executions, exit \
+	    $$rc"; \
+	if [ $$rc != 0 ]; then grep -B1 -A30 '==fuzz_conn==\|ERROR' \
+	    build/fuzz/conn-smoke.log; exit 1; fi
 
 bench: deps
 	$(MAKE) --no-print-directory all
