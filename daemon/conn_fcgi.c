@@ -97,8 +97,9 @@ decode(struct conn *c, const uint8_t *p, size_t len, size_t *off,
 	size_t			 used;
 
 	for (*off = 0; c->c_state < CONN_FLUSH && !mgmt_wait(c);) {
-		st = fcgi_dec_next(&c->c_fdec, p + *off, len - *off, &used,
-		    &it);
+		/* p is NULL when only held items are asked for (len 0). */
+		st = fcgi_dec_next(&c->c_fdec, p != NULL ? p + *off : p,
+		    len - *off, &used, &it);
 		*off += used;
 		if (st == FCGI_DEC_MORE)
 			return (0);
