@@ -2,14 +2,15 @@
 # Install the Debian packages the build and the tests need, only those
 # missing, so that `make check` works on a fresh Debian 12 machine as root.
 # prometheus: its promtool validates the status page's exposition format.
-# strace: e2e 73 counts the syscalls of a request.
+# strace: e2e 73 counts the syscalls of a request.  python3: the fake
+# provider of e2e 82 and the PROXY header of e2e 58.  iproute2: e2e 76.
 # libcurl, json-c: fcgi-normalizer-ranges (SPEC §3.4) only; libssl: its
 # libcrypto, also the daemon's for client certificates (SPEC §4.10).
 set -e
 pkgs="build-essential pkg-config clang libfcgi-dev libfcgi-bin libconfig-dev
 libcunit1-dev libevent-dev libsystemd-dev nginx-light php8.2-fpm php8.2-cli curl
 systemd haproxy php-symfony-http-foundation openssl apache2 lighttpd caddy h2o
-prometheus strace libcurl4-openssl-dev libjson-c-dev libssl-dev"
+prometheus strace libcurl4-openssl-dev libjson-c-dev libssl-dev python3 iproute2"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
