@@ -404,6 +404,19 @@ front_eof(struct conn *c, int n)
 	if (n == 0 && c->c_nreqs == 0 && c->c_mgmt == NULL &&
 	    c->c_proto->cp_idle(c) && evbuffer_get_length(c->c_front.s_in) ==
 	    0) {
+		/*
+		 * A clean close only once our output is out: the last
+		 * answer (its END_REQUEST) may still wait for a web server
+		 * that half-closed before reading it (fuzz_conn's find).
+		 */
+		if (evbuffer_get_length(c->c_front.s_out) > 0) {
+			side_read_on(&c->c_front, 0);
+			if (c->c_state == CONN_QUIET)
+				quiet_end(c);
+			c->c_state = CONN_FLUSH;
+			settle(c);
+			return;
+		}
 		conn_close(c, NULL);
 		return;
 	}

@@ -325,6 +325,16 @@ fcgi_reply(struct req *r, const char *msg, size_t len)
 	unsigned	 id = r->r_id ? r->r_id : 1;
 	size_t		 n;
 
+	if (r->r_id == 0) {
+		/*
+		 * A GET_VALUES that php-fpm could not answer (no pool): an
+		 * empty GET_VALUES_RESULT, the values unknown.  As STDOUT
+		 * it would be a request the web server never began.
+		 */
+		fcgi_enc_header(h, FCGI_GET_VALUES_RESULT, 0, 0, 0);
+		evbuffer_add(out, h, sizeof(h));
+		return;
+	}
 	while (len > FCGI_ENC_MAX_CONTENT) {
 		n = FCGI_ENC_MAX_CONTENT;	/* a multiple of 8: no pad */
 		fcgi_enc_header(h, FCGI_STDOUT, id, (unsigned)n, 0);
