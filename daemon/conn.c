@@ -18,6 +18,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/evp.h>
 
 #include "daemon/conn_int.h"
 #include "daemon/gen.h"
@@ -78,6 +79,7 @@ static struct event *timer(struct conn *, struct event **,
 		    event_callback_fn);
 static void	pp_timer_cb(evutil_socket_t, short, void *);
 static void	pp_keep_cert(struct conn *);
+static void	pp_begin(struct conn *);
 static void	idle_timer_cb(evutil_socket_t, short, void *);
 static void	watch_timer_cb(evutil_socket_t, short, void *);
 static void	linger_timer_cb(evutil_socket_t, short, void *);
@@ -205,20 +207,10 @@ conn_accept(const struct conn_setup *cs, evutil_socket_t fd,
 	c->c_ctx.x_out = c->c_front.s_out;
 	conn_log(c, LOG_LVL_DEBUG, "accept", "proto=%s", c->c_proto->cp_name);
 	enter(c);
-	if (c->c_app->a_proxy_protocol) {
-		c->c_state = CONN_PREAMBLE;
-		c->c_ppdec = calloc(1, sizeof(*c->c_ppdec));
-		c->c_pp = calloc(1, sizeof(*c->c_pp));
-		if (c->c_ppdec != NULL && c->c_app->a_policy.np_cert ==
-		    NORM_CERT_PROXY && (c->c_ppssl = malloc(PP_SSL_MAX)) != NULL)
-			pp_dec_ssl_buffer(c->c_ppdec, c->c_ppssl, PP_SSL_MAX);
-		if (c->c_ppdec == NULL || c->c_pp == NULL)
-			conn_close(c, "out of memory");
-		else if (timer(c, &c->c_pp_timer, pp_timer_cb) != NULL)
-			side_timer(c->c_pp_timer, PP_TIMEOUT_MS);
-	} else {
+	if (c->c_app->a_proxy_protocol)
+		pp_begin(c);
+	else
 		start(c);
-	}
 	/*
 	 * A web server sends its request right after connecting: read it
 	 * now rather than after a loop pass (one epoll_wait less, and with
@@ -227,6 +219,26 @@ conn_accept(const struct conn_setup *cs, evutil_socket_t fd,
 	if (c->c_state < CONN_FLUSH)
 		front_rcb(fd, 0, c);
 	leave(c);
+}
+
+/*
+ * SPEC §5.3: a PROXY header comes first, within PP_TIMEOUT_MS.  Its
+ * decoder (and, for a client certificate in the SSL TLV, SPEC §4.10, a
+ * buffer for that TLV) lives only until the header is read.
+ */
+static void
+pp_begin(struct conn *c)
+{
+	c->c_state = CONN_PREAMBLE;
+	c->c_ppdec = calloc(1, sizeof(*c->c_ppdec));
+	c->c_pp = calloc(1, sizeof(*c->c_pp));
+	if (c->c_ppdec != NULL && c->c_app->a_policy.np_cert ==
+	    NORM_CERT_PROXY && (c->c_ppssl = malloc(PP_SSL_MAX)) != NULL)
+		pp_dec_ssl_buffer(c->c_ppdec, c->c_ppssl, PP_SSL_MAX);
+	if (c->c_ppdec == NULL || c->c_pp == NULL)
+		conn_close(c, "out of memory");
+	else if (timer(c, &c->c_pp_timer, pp_timer_cb) != NULL)
+		side_timer(c->c_pp_timer, PP_TIMEOUT_MS);
 }
 
 /* The connection is open for requests.  -1 when it closed. */
@@ -684,27 +696,43 @@ pp_process(struct conn *c)
 
 /*
  * The SSL TLV was gathered whole for its client certificate: keep the
- * certificate alone, sized to fit, for the connection's requests.
+ * certificate alone, once, in the form the requests pass it to the
+ * policy (PROXY_PROTOCOL_SSL_CERT): URL-encoded PEM, as the other
+ * sources carry one (a param value holds no NUL, CR or LF).
  */
 static void
 pp_keep_cert(struct conn *c)
 {
-	uint8_t	*der;
+	static const char	 head[] = "-----BEGIN%20CERTIFICATE-----%0A";
+	static const char	 tail[] = "-----END%20CERTIFICATE-----%0A";
+	size_t			 n = c->c_pp->r_ssl_cert_len, b64, len, i, k;
+	char			*pem = NULL, *b = NULL;
 
 	if (c->c_ppssl == NULL)
 		return;
-	if (c->c_pp->r_ssl_cert == NULL || (der =
-	    malloc(c->c_pp->r_ssl_cert_len)) == NULL) {
-		c->c_pp->r_ssl_cert = NULL;
-		c->c_pp->r_ssl_cert_len = 0;
-		free(c->c_ppssl);
-		c->c_ppssl = NULL;
-		return;
+	b64 = 4 * ((n + 2) / 3);
+	if (c->c_pp->r_ssl_cert != NULL && (b = malloc(b64 + 1)) != NULL &&
+	    (pem = malloc(sizeof(head) + b64 + (b64 / 64 + 1) * 3 +
+	    sizeof(tail))) != NULL) {
+		EVP_EncodeBlock((unsigned char *)b, c->c_pp->r_ssl_cert,
+		    (int)n);
+		memcpy(pem, head, sizeof(head) - 1);
+		len = sizeof(head) - 1;
+		for (i = 0; i < b64; i += k) {
+			k = b64 - i < 64 ? b64 - i : 64;
+			memcpy(pem + len, b + i, k);
+			memcpy(pem + len + k, "%0A", 3);
+			len += k + 3;
+		}
+		memcpy(pem + len, tail, sizeof(tail) - 1);
+		c->c_ctx.x_ppcert = pem;
+		c->c_ctx.x_ppcertlen = len + sizeof(tail) - 1;
 	}
-	memcpy(der, c->c_pp->r_ssl_cert, c->c_pp->r_ssl_cert_len);
+	free(b);
 	free(c->c_ppssl);
-	c->c_ppssl = der;
-	c->c_pp->r_ssl_cert = der;
+	c->c_ppssl = pem;	/* freed with the connection */
+	c->c_pp->r_ssl_cert = NULL;
+	c->c_pp->r_ssl_cert_len = 0;
 }
 
 /* A request wrote to the front, or can take input again: settle. */

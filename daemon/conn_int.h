@@ -100,8 +100,10 @@ struct conn {
 	 */
 	struct pp_dec		*c_ppdec;
 	struct pp_result	*c_pp;
-	uint8_t			*c_ppssl;	/* the SSL TLV, for a client
-						   certificate (SPEC §4.10) */
+	void			*c_ppssl;	/* the SSL TLV while the PROXY
+						   header is read, then the
+						   client certificate as
+						   x_ppcert (SPEC §4.10) */
 	/* One timer per purpose. */
 	struct event		*c_pp_timer;	/* the PROXY header's 5 s */
 	struct event		*c_idle_timer;	/* no request: params_timeout_ms

@@ -10,7 +10,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <openssl/evp.h>
 
 #include "daemon/log.h"
 #include "daemon/request.h"
@@ -40,7 +39,6 @@ static void	params_timer_cb(evutil_socket_t, short, void *);
 static void	body_timer_cb(evutil_socket_t, short, void *);
 static int	add_proxy_params(struct req *);
 static int	add_proxy_ssl(struct params *, const struct pp_result *);
-static int	add_proxy_cert(struct params *, const struct pp_result *);
 static int	encode(struct req *);
 static int	upstream(struct req *);
 static void	give_up_upstream(struct req *);
@@ -456,7 +454,11 @@ add_proxy_params(struct req *r)
 	    PARAMS_STR("PROXY_PROTOCOL_UNIQUE_ID"), pp->r_unique_id,
 	    pp->r_unique_id_len) != PARAMS_OK))
 		return (-1);
-	return (add_proxy_ssl(p, pp));
+	if (add_proxy_ssl(p, pp) < 0 || (r->r_ctx->x_ppcert != NULL &&
+	    params_set(p, PARAMS_STR("PROXY_PROTOCOL_SSL_CERT"),
+	    r->r_ctx->x_ppcert, r->r_ctx->x_ppcertlen) != PARAMS_OK))
+		return (-1);
+	return (0);
 }
 
 /*
@@ -486,45 +488,7 @@ add_proxy_ssl(struct params *p, const struct pp_result *pp)
 	    PARAMS_STR("PROXY_PROTOCOL_SSL_CN"), pp->r_ssl_cn,
 	    pp->r_ssl_cn_len) != PARAMS_OK))
 		return (-1);
-	return (pp->r_ssl_cert_len > 0 ? add_proxy_cert(p, pp) : 0);
-}
-
-/*
- * PP2_SUBTYPE_SSL_CLIENT_CERT (DER) as PROXY_PROTOCOL_SSL_CERT in the
- * form the other sources carry a certificate: URL-encoded PEM (a param
- * value holds no NUL, CR or LF).  The policy parses it like them.
- */
-static int
-add_proxy_cert(struct params *p, const struct pp_result *pp)
-{
-	static const char	 head[] = "-----BEGIN%20CERTIFICATE-----%0A";
-	static const char	 tail[] = "-----END%20CERTIFICATE-----%0A";
-	size_t			 n = pp->r_ssl_cert_len, b64, cap, len, i;
-	char			*pem, *b;
-	int			 rc;
-
-	b64 = 4 * ((n + 2) / 3);
-	cap = sizeof(head) + b64 + (b64 / 64 + 1) * 3 + sizeof(tail);
-	if ((pem = malloc(cap)) == NULL || (b = malloc(b64 + 1)) == NULL) {
-		free(pem);
-		return (-1);
-	}
-	EVP_EncodeBlock((unsigned char *)b, pp->r_ssl_cert, (int)n);
-	memcpy(pem, head, sizeof(head) - 1);
-	len = sizeof(head) - 1;
-	for (i = 0; i < b64; i += 64) {
-		memcpy(pem + len, b + i, b64 - i < 64 ? b64 - i : 64);
-		len += b64 - i < 64 ? b64 - i : 64;
-		memcpy(pem + len, "%0A", 3);
-		len += 3;
-	}
-	memcpy(pem + len, tail, sizeof(tail) - 1);
-	len += sizeof(tail) - 1;
-	rc = params_set(p, PARAMS_STR("PROXY_PROTOCOL_SSL_CERT"), pem, len) ==
-	    PARAMS_OK ? 0 : -1;
-	free(b);
-	free(pem);
-	return (rc);
+	return (0);
 }
 
 /*

@@ -84,6 +84,10 @@ struct req_ctx {
 	unsigned long			 x_id;		/* connection id */
 	const char			*x_peer;
 	const struct pp_result		*x_pp;		/* NULL: none */
+	/* PP2 client certificate as URL-encoded PEM, made once per
+	   connection (SPEC §4.10); NULL: none. */
+	const char			*x_ppcert;
+	size_t				 x_ppcertlen;
 	struct evbuffer			*x_out;		/* to the front */
 	const struct req_owner_ops	*x_ops;
 	void				*x_owner;
