@@ -236,6 +236,7 @@ static void	proxy_header(void);
 static size_t	pp_v2(unsigned, uint8_t, uint8_t, uint8_t);
 static size_t	pp_v2_tlvs(unsigned, uint8_t, uint8_t, uint8_t, uint8_t *);
 static void	run_op(void);
+static void	op_transport(unsigned);
 static void	run_scgi_op(void);
 static void	op_raw(void);
 static void	op_begin(void);
@@ -1368,6 +1369,32 @@ pp_v2_tlvs(unsigned kind, uint8_t a, uint8_t b, uint8_t c, uint8_t *tl)
 	return (tn);
 }
 
+/* Ops 7-11, the same for every app: split, half-close, close, loop, pause. */
+static void
+op_transport(unsigned k)
+{
+	switch (k) {
+	case 7:
+		T.split = 1;
+		T.split_at = arg();
+		trace(" split(%u)", T.split_at);
+		break;
+	case 8:
+		op_shut();
+		break;
+	case 9:
+		trace(" close");
+		client_close();
+		break;
+	case 10:
+		op_loop();
+		break;
+	default:
+		op_pause();
+		break;
+	}
+}
+
 /*
  * The next op: a byte (modulo 18) and its arguments.  0 raw bytes, 1
  * BEGIN_REQUEST, 2 PARAMS pairs, 3 empty PARAMS, 4 STDIN, 5 ABORT_REQUEST,
@@ -1379,11 +1406,13 @@ pp_v2_tlvs(unsigned kind, uint8_t a, uint8_t b, uint8_t c, uint8_t *tl)
 static void
 run_op(void)
 {
+	unsigned	k;
+
 	if (T.scgi) {
 		run_scgi_op();
 		return;
 	}
-	switch (op_kind(arg())) {
+	switch ((k = op_kind(arg()))) {
 	case 0:
 		op_raw();
 		break;
@@ -1406,22 +1435,11 @@ run_op(void)
 		op_values();
 		break;
 	case 7:
-		T.split = 1;
-		T.split_at = arg();
-		trace(" split(%u)", T.split_at);
-		break;
 	case 8:
-		op_shut();
-		break;
 	case 9:
-		trace(" close");
-		client_close();
-		break;
 	case 10:
-		op_loop();
-		break;
 	case 11:
-		op_pause();
+		op_transport(k);
 		break;
 	case 12:
 		op_request();
@@ -1450,7 +1468,9 @@ run_op(void)
 static void
 run_scgi_op(void)
 {
-	switch (op_kind(arg())) {
+	unsigned	k;
+
+	switch ((k = op_kind(arg()))) {
 	case 0:
 		op_raw();
 		break;
@@ -1459,22 +1479,11 @@ run_scgi_op(void)
 		op_scgi_header();
 		break;
 	case 7:
-		T.split = 1;
-		T.split_at = arg();
-		trace(" split(%u)", T.split_at);
-		break;
 	case 8:
-		op_shut();
-		break;
 	case 9:
-		trace(" close");
-		client_close();
-		break;
 	case 10:
-		op_loop();
-		break;
 	case 11:
-		op_pause();
+		op_transport(k);
 		break;
 	case 14:
 		op_scgi_body(1);
