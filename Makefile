@@ -137,7 +137,7 @@ arch: $(BIN)
 
 # A small ASan quarantine: freed memory is held there, and case 26 checks
 # that relaying 160 MiB leaves the daemon's peak RSS small.
-e2e: $(BIN)
+e2e: $(BIN) $(RANGES_BIN)
 	@if [ -x tests/e2e/run ]; then FCN_BIN=$(BIN) \
 	    ASAN_OPTIONS=quarantine_size_mb=4:detect_leaks=1 tests/e2e/run; \
 	else echo "e2e: no cases yet"; fi
