@@ -39,7 +39,7 @@ PROTO_SRC	= proto/params.c proto/addr.c proto/cidr.c proto/fwd.c \
 		  proto/ranges.c proto/cert.c
 CONFIG_SRC	= config/config.c config/cfgfile.c config/cfgkey.c \
 		  config/cfgapp.c config/cfgcidr.c
-DAEMON_SRC	= daemon/main.c daemon/server.c daemon/conn.c daemon/log.c \
+DAEMON_SRC	= daemon/main.c daemon/master.c daemon/server.c daemon/conn.c daemon/log.c \
 		  daemon/side.c daemon/upstream.c daemon/conn_fcgi.c \
 		  daemon/conn_scgi.c daemon/request.c daemon/explain.c \
 		  daemon/listener.c daemon/status.c daemon/gen.c
@@ -142,12 +142,12 @@ e2e: $(BIN) $(RANGES_BIN)
 	    ASAN_OPTIONS=quarantine_size_mb=4:detect_leaks=1 tests/e2e/run; \
 	else echo "e2e: no cases yet"; fi
 
-# fuzz-conn-smoke joins check once fuzz_conn's first finds are fixed
-# (issue N: tests/fuzz/crashes/).
+# 30 s of the whole-connection fuzzer from its seeds (issue N).
 check: deps
 	$(MAKE) --no-print-directory unit arch e2e SAN=$(SAN)
+	$(MAKE) --no-print-directory fuzz-conn-smoke
 
-FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto cert_xfcc cert_pem
+FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto cert_xfcc cert_pem conn
 FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. -g -O1 \
 		  -fsanitize=fuzzer,address,undefined
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)

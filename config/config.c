@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/cfgapp.h"
 #include "config/cfgfile.h"
@@ -20,6 +21,17 @@ static const char *const e_level[] = {
 };
 static const char *const skip_apps[] = { "apps", NULL };
 
+static int	workers_set(struct cfg_loader *, void *,
+		    const config_setting_t *, const struct cfgkey *);
+static void	workers_default(void *);
+static void	workers_free(void *);
+static void	workers_dump(const void *, FILE *);
+
+/* SPEC §6.2: workers = N or "auto" (0 here: the online CPUs). */
+static const struct cfgkey_ops workers_ops = {
+	workers_set, workers_default, workers_free, workers_dump,
+};
+
 #define S(n, f, d, req, c)	CFGKEY_S(struct cfg, n, f, d, req, c)
 #define E(n, f, d, v, c)	CFGKEY_E(struct cfg, n, f, d, v, c)
 static const struct cfgkey main_keys[] = {
@@ -28,6 +40,7 @@ static const struct cfgkey main_keys[] = {
 	S("user", c_user, NULL, 0, NULL),
 	S("group", c_group, NULL, 0, NULL),
 	S("apps_dir", c_apps_dir, NULL, 0, NULL),
+	CFGKEY_C(struct cfg, "workers", c_workers, &workers_ops, NULL),
 };
 #define NMAIN	(sizeof(main_keys) / sizeof(main_keys[0]))
 
@@ -138,6 +151,64 @@ load_main(struct cfg_loader *L, config_t *cf)
 	}
 	if (L->L_cfg->c_apps_dir != NULL)
 		load_apps_dir(L, config_setting_get_member(root, "apps_dir"));
+}
+
+static int
+workers_set(struct cfg_loader *L, void *p, const config_setting_t *s,
+    const struct cfgkey *k)
+{
+	long		*w = p;
+	const char	*file;
+	int		 line;
+
+	file = cfgfile_where(L, s, &line);
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(s), "auto") == 0) {
+		*w = 0;
+		return (0);
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_INT ||
+	    config_setting_get_int(s) < 1 ||
+	    config_setting_get_int(s) > CFG_WORKERS_MAX) {
+		cfgfile_msg(L, 0, file, line, "%s: expected a number of "
+		    "processes from 1 to %d, or \"auto\" (one per online "
+		    "CPU)", k->k_name, CFG_WORKERS_MAX);
+		return (-1);
+	}
+	*w = config_setting_get_int(s);
+	return (0);
+}
+
+static void
+workers_default(void *p)
+{
+	*(long *)p = 1;
+}
+
+static void
+workers_free(void *p)
+{
+	(void)p;
+}
+
+static void
+workers_dump(const void *p, FILE *f)
+{
+	if (*(const long *)p == 0)
+		fputs("\"auto\"", f);
+	else
+		fprintf(f, "%ld", *(const long *)p);
+}
+
+long
+cfg_workers(const struct cfg *c)
+{
+	long	n;
+
+	if (c->c_workers > 0)
+		return (c->c_workers);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (n < 1 ? 1 : n > CFG_WORKERS_MAX ? CFG_WORKERS_MAX : n);
 }
 
 /* Names and listen addresses must be unique across all apps. */

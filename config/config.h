@@ -169,6 +169,7 @@ struct cfg {
 	char			*c_user;
 	char			*c_group;
 	char			*c_apps_dir;
+	long			 c_workers;	/* 0: "auto" (cfg_workers) */
 	struct cfg_app		*c_apps;
 	size_t			 c_napps;
 	char			**c_files;	/* every file read, for errors */
@@ -186,6 +187,9 @@ void		 cfg_free(struct cfg *);
 void		 cfg_dump(const struct cfg *, FILE *);
 /* The app called name, or NULL. */
 const struct cfg_app *cfg_app_find(const struct cfg *, const char *name);
+/* SPEC §6.2: the event-loop processes to run, "auto" resolved. */
+#define CFG_WORKERS_MAX	256
+long		 cfg_workers(const struct cfg *);
 /* Parse a log level name; -1 when unknown. */
 int		 cfg_log_level_parse(const char *);
 

@@ -758,10 +758,11 @@ req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
 {
 	struct conn	*c = owner;
 	int		 keep = r->r_keep, mux = c->c_ctx.x_mux;
+	int		 mgmt = r == c->c_mgmt;
 
 	enter(c);
 	c->c_proto->cp_ended(c, r, how);
-	if (r == c->c_mgmt)
+	if (mgmt)
 		c->c_mgmt = NULL;
 	else if (r->r_slot >= 0 && c->c_reqs[r->r_slot] == r) {
 		c->c_reqs[r->r_slot] = NULL;
@@ -775,8 +776,9 @@ req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
 	} else if (kept != NULL) {
 		up_drop(kept);
 	}
-	if (c->c_state < CONN_FLUSH && (how == REQ_CUT ||
-	    (how == REQ_ANSWERED && !mux) || (!keep && !mux))) {
+	/* A GET_VALUES answered, even as unknown, leaves the rest be. */
+	if (c->c_state < CONN_FLUSH && (how == REQ_CUT || (!mgmt &&
+	    ((how == REQ_ANSWERED && !mux) || (!keep && !mux))))) {
 		side_read_on(&c->c_front, 0);
 		if (c->c_state == CONN_QUIET)
 			quiet_end(c);

@@ -209,8 +209,8 @@ begin(struct conn *c, const struct fcgi_item *it, const char **why)
 /*
  * FCGI_GET_VALUES: with the pool the daemon answers (SPEC §5.4: php-fpm's
  * answer would describe one php-fpm, not the pool); without it the record
- * goes to php-fpm on a request of its own (id 0), and reading waits for
- * the answer.
+ * goes to php-fpm on a request of its own (id 0) once it is whole, and
+ * reading waits for the answer.
  */
 static int
 values(struct conn *c, const struct fcgi_item *it, const char **why)
@@ -232,14 +232,14 @@ values(struct conn *c, const struct fcgi_item *it, const char **why)
 		}
 		c->c_kept = NULL;
 		c->c_mgmt = r;
-		if (req_management(r) < 0)
-			return (0);	/* answered 502 */
 		fcgi_enc_header(h, FCGI_GET_VALUES, 0, it->i_rec.r_clen, 0);
 		req_input(r, h, sizeof(h));
 	} else if (it->i_kind == FCGI_ITEM_CONTENT && c->c_mgmt != NULL) {
 		req_input(c->c_mgmt, it->i_data, it->i_len);
 	} else if (c->c_mgmt != NULL) {
+		/* Whole: php-fpm, or the answer that it failed, only now. */
 		req_input_end(c->c_mgmt);
+		(void)req_management(c->c_mgmt);	/* -1: answered */
 	}
 	return (0);
 }

@@ -1,4 +1,7 @@
 /* Config generations and per-app counters: see gen.h. */
+#include <sys/mman.h>
+
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,10 @@ struct gen_stats {
 
 /* One event loop per process: the registry is the process's. */
 static struct gen_stats	*stats_head;
+/* workers > 1: the shared slots, and this process's. */
+static struct gen_slot	*slots;
+static size_t		 nslots;
+static size_t		 myslot;
 
 struct gen *
 gen_new(struct cfg *cfg)
@@ -43,11 +50,31 @@ gen_unref(struct gen *g)
 	}
 }
 
+/* In the shared slot of this process: the app's, or a new one. */
+static struct status_app *
+slot_app(const char *name)
+{
+	struct gen_share	*a = slots[myslot].gl_apps;
+	size_t			 i;
+
+	for (i = 0; i < GEN_APPS_MAX && a[i].gs_app.sa_name[0]; i++)
+		if (strcmp(a[i].gs_app.sa_name, name) == 0)
+			return (&a[i].gs_app);
+	if (i == GEN_APPS_MAX)
+		return (NULL);
+	snprintf(a[i].gs_app.sa_name, sizeof(a[i].gs_app.sa_name), "%s",
+	    name);
+	a[i].gs_app.sa_start = time(NULL);
+	return (&a[i].gs_app);
+}
+
 struct status_app *
 gen_app_stats(const char *name)
 {
 	struct gen_stats	*n;
 
+	if (slots != NULL)
+		return (slot_app(name));
 	for (n = stats_head; n != NULL; n = n->gs_next)
 		if (strcmp(n->gs_app.sa_name, name) == 0)
 			return (&n->gs_app);
@@ -69,4 +96,76 @@ gen_stats_free(void)
 		stats_head = n->gs_next;
 		free(n);
 	}
+}
+
+int
+gen_stats_share(size_t n)
+{
+	void	*m;
+
+	m = mmap(NULL, n * sizeof(*slots), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return (-1);
+	slots = m;
+	nslots = n;
+	myslot = 0;
+	return (0);
+}
+
+struct gen_slot *
+gen_slots(size_t *n)
+{
+	*n = nslots;
+	return (slots);
+}
+
+struct gen_slot *
+gen_slot_use(size_t k)
+{
+	myslot = k;
+	return (&slots[k]);
+}
+
+struct gen_slot *
+gen_slot_mine(void)
+{
+	return (slots != NULL && myslot > 0 ? &slots[myslot] : NULL);
+}
+
+struct gen_share *
+gen_share_of(struct status_app *sa)
+{
+	char		*p = (char *)sa, *lo = (char *)slots;
+
+	if (slots == NULL || p < lo ||
+	    p >= lo + nslots * sizeof(*slots))
+		return (NULL);
+	return ((struct gen_share *)(void *)(p -
+	    offsetof(struct gen_share, gs_app)));
+}
+
+struct gen_share *
+gen_share_find(struct gen_slot *sl, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < GEN_APPS_MAX && sl->gl_apps[i].gs_app.sa_name[0]; i++)
+		if (strcmp(sl->gl_apps[i].gs_app.sa_name, name) == 0)
+			return (&sl->gl_apps[i]);
+	return (NULL);
+}
+
+void
+gen_share_put(struct gen_share *sh, const struct status_live *sl,
+    const struct status_upstream *su)
+{
+	size_t	n = sl->sl_nup < GEN_UP_MAX ? sl->sl_nup : GEN_UP_MAX;
+
+	sh->gs_live = *sl;
+	sh->gs_live.sl_up = NULL;
+	sh->gs_live.sl_ranges = NULL;
+	sh->gs_live.sl_workers = NULL;
+	sh->gs_live.sl_nup = n;
+	memcpy(sh->gs_up, su, n * sizeof(*su));
 }

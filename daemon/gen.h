@@ -12,9 +12,38 @@
 #ifndef FCN_DAEMON_GEN_H
 #define FCN_DAEMON_GEN_H
 
-#include "config/config.h"
+#include <sys/types.h>
 
-struct status_app;
+#include "config/config.h"
+#include "daemon/status.h"
+
+/*
+ * SPEC §6.2, workers > 1: the counters live in a shared mapping the
+ * master makes before the first fork, one slot per worker process (slot
+ * 0 is the master's: reloads).  A worker writes only its own slot, with
+ * plain stores and no lock; a status page reads every slot.  A slot
+ * outlives its process: a worker that replaces a dead one, or one of a
+ * new generation, takes a free slot and adds to what is there, so the
+ * sum over all slots never goes back.
+ */
+#define GEN_APPS_MAX	256	/* apps with counters, per slot */
+#define GEN_UP_MAX	16	/* upstream rows shared per app */
+
+/* What one worker shows of one app: counters, and gauges it publishes. */
+struct gen_share {
+	struct status_app	gs_app;
+	struct status_live	gs_live;	/* its pointers unused */
+	struct status_upstream	gs_up[GEN_UP_MAX];
+};
+
+struct gen_slot {
+	pid_t			gl_pid;
+	int			gl_alive;	/* set by the worker, cleared
+						   by the master at its end */
+	unsigned		gl_gen;		/* its generation */
+	size_t			gl_conns;	/* front connections now */
+	struct gen_share	gl_apps[GEN_APPS_MAX];
+};
 
 struct gen {
 	struct cfg	*g_cfg;
@@ -30,5 +59,20 @@ void		 gen_unref(struct gen *);
 struct status_app *gen_app_stats(const char *name);
 /* At exit: every app's counters freed. */
 void		 gen_stats_free(void);
+/* The master, before any app's counters: n slots shared.  0 or -1. */
+int		 gen_stats_share(size_t n);
+/* The slots (NULL, 0 when not shared). */
+struct gen_slot	*gen_slots(size_t *n);
+/* In a worker: its slot k, from now on gen_app_stats' home. */
+struct gen_slot	*gen_slot_use(size_t k);
+/* This process's slot in a worker, else NULL. */
+struct gen_slot	*gen_slot_mine(void);
+/* Slot sl's share of app name, or NULL. */
+struct gen_share *gen_share_find(struct gen_slot *sl, const char *name);
+/* A worker publishes its gauges of an app (the pointers stay home). */
+void		 gen_share_put(struct gen_share *, const struct status_live *,
+		    const struct status_upstream *);
+/* The share holding sa, when sa lives in a shared slot; else NULL. */
+struct gen_share *gen_share_of(struct status_app *sa);
 
 #endif

@@ -1,4 +1,5 @@
 /* Listening sockets and accept: see listener.h. */
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,7 +35,15 @@ static void	accept_cb(struct evconnlistener *, evutil_socket_t,
 static void	accept_error_cb(struct evconnlistener *, void *);
 static int	listen_unix(struct listener *, const struct cfg_app *,
 		    const struct cfg *);
-static int	listen_tcp(const struct cfg_addr *);
+static int	listen_tcp(const struct cfg_addr *, int);
+static int	listen_clones(struct listener *, const struct cfg_app *);
+static int	worker_tcp(struct listener *, size_t);
+static int	worker_shared(struct listener *);
+static void	xaccept_cb(evutil_socket_t, short, void *);
+static void	xwait_cb(evutil_socket_t, short, void *);
+static int	busiest(const struct listener_env *);
+static void	conns_publish(const struct listener_env *);
+static void	accept_error(struct listener *, int);
 static int	listen_fd(struct listener *, const struct cfg_app *,
 		    const struct cfg *);
 static void	conn_closed(void *);
@@ -110,9 +119,12 @@ syserr:
 	return (-1);
 }
 
-/* A TCP socket, v6 only for a v6 address.  fd, or -1 with errno. */
+/*
+ * A TCP socket, v6 only for a v6 address; reuseport: one of the workers'
+ * SO_REUSEPORT group (SPEC §6.2).  fd, or -1 with errno.
+ */
 static int
-listen_tcp(const struct cfg_addr *la)
+listen_tcp(const struct cfg_addr *la, int reuseport)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len = (socklen_t)side_sockaddr(la, &ss);
@@ -123,6 +135,13 @@ listen_tcp(const struct cfg_addr *la)
 	if (fd < 0)
 		return (-1);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return (-1);
+	}
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
@@ -154,21 +173,54 @@ listen_fd(struct listener *l, const struct cfg_app *a, const struct cfg *cfg)
 	}
 	if (la->ca_kind == CFG_ADDR_UNIX)
 		return (listen_unix(l, a, cfg));
-	if ((fd = listen_tcp(la)) < 0)
+	if (l->l_env->le_workers > 1)
+		return (listen_clones(l, a));
+	if ((fd = listen_tcp(la, 0)) < 0)
 		log_error(a->a_name, "listen %s: %s", la->ca_text,
 		    strerror(errno));
 	return (fd);
+}
+
+/*
+ * SPEC §6.2: a TCP listen address gets one SO_REUSEPORT socket per
+ * worker, all bound by the master before it drops privileges; the kernel
+ * spreads connections over them, each worker accepts on its own.  The
+ * first is returned (the master's listener, never dispatched).
+ */
+static int
+listen_clones(struct listener *l, const struct cfg_app *a)
+{
+	size_t	i, n = l->l_env->le_workers;
+
+	if ((l->l_fds = malloc(n * sizeof(*l->l_fds))) == NULL) {
+		log_error(a->a_name, "listen %s: out of memory",
+		    a->a_listen_addr.ca_text);
+		return (-1);
+	}
+	for (i = 0; i < n; i++)
+		if ((l->l_fds[i] = listen_tcp(&a->a_listen_addr, 1)) < 0) {
+			log_error(a->a_name, "listen %s: %s",
+			    a->a_listen_addr.ca_text, strerror(errno));
+			while (i-- > 0)
+				close(l->l_fds[i]);
+			free(l->l_fds);
+			l->l_fds = NULL;
+			return (-1);
+		}
+	return (l->l_fds[0]);
 }
 
 int
 listener_open(struct listener_env *s, struct gen *g, const struct cfg_app *a)
 {
 	struct listener	*l;
+	size_t		 i;
 	int		 fd;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return (-1);
 	l->l_env = s;
+	l->l_xfd = -1;
 	l->l_key = strdup(a->a_listen_addr.ca_text);
 	if ((fd = listen_fd(l, a, g->g_cfg)) < 0)
 		goto fail;
@@ -181,8 +233,8 @@ listener_open(struct listener_env *s, struct gen *g, const struct cfg_app *a)
 	if ((l->l_pool = up_pool_new(s->le_base, g, a)) == NULL ||
 	    (l->l_stats = gen_app_stats(a->a_name)) == NULL ||
 	    (l->l_lev = evconnlistener_new(s->le_base, accept_cb, l,
-	    (l->l_systemd ? 0 : LEV_OPT_CLOSE_ON_FREE) | LEV_OPT_CLOSE_ON_EXEC,
-	    0, fd)) == NULL) {
+	    (l->l_systemd || l->l_fds ? 0 : LEV_OPT_CLOSE_ON_FREE) |
+	    LEV_OPT_CLOSE_ON_EXEC, 0, fd)) == NULL) {
 		log_error(a->a_name, "listen %s: out of memory",
 		    a->a_listen_addr.ca_text);
 		goto fail;
@@ -201,8 +253,11 @@ listener_open(struct listener_env *s, struct gen *g, const struct cfg_app *a)
 fail:
 	if (l->l_pool != NULL)
 		up_pool_retire(l->l_pool);
-	if (fd >= 0 && !l->l_systemd && l->l_lev == NULL)
+	if (fd >= 0 && !l->l_systemd && l->l_lev == NULL && l->l_fds == NULL)
 		close(fd);
+	for (i = 0; l->l_fds != NULL && i < s->le_workers; i++)
+		close(l->l_fds[i]);
+	free(l->l_fds);
 	free(l->l_unlink);
 	free(l->l_key);
 	free(l);
@@ -262,9 +317,25 @@ listener_free(struct listener *l)
 void
 listener_close(struct listener *l)
 {
+	size_t	i;
+
 	if (l->l_lev != NULL)
 		evconnlistener_free(l->l_lev);
 	l->l_lev = NULL;
+	if (l->l_xev != NULL)
+		event_free(l->l_xev);
+	l->l_xev = NULL;
+	if (l->l_xwait != NULL)
+		event_free(l->l_xwait);
+	l->l_xwait = NULL;
+	if (l->l_xfd >= 0)
+		close(l->l_xfd);
+	l->l_xfd = -1;
+	for (i = 0; l->l_fds != NULL && i < l->l_env->le_workers; i++)
+		if (l->l_fds[i] >= 0)
+			close(l->l_fds[i]);
+	free(l->l_fds);
+	l->l_fds = NULL;
 	if (l->l_unlink != NULL && unlink(l->l_unlink) < 0 && errno != ENOENT)
 		log_warn(l->l_app->a_name, "unlink %s: %s", l->l_unlink,
 		    strerror(errno));
@@ -307,12 +378,13 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	    .cs_list = &e->le_conns, .cs_closed = conn_closed, .cs_arg = l };
 	l->l_nconns++;
 	e->le_nconns++;
+	conns_publish(e);
 	conn_accept(&cs, fd, sa, salen);
 	if (l->l_nconns >= (size_t)l->l_app->a_max_connections &&
 	    !l->l_paused && l->l_lev != NULL) {
 		/* SPEC §3.2: at the limit, stop accepting until one closes. */
 		l->l_paused = 1;
-		evconnlistener_disable(l->l_lev);
+		listener_enable(l, 0);
 		log_warn(l->l_app->a_name, "max_connections %ld reached",
 		    l->l_app->a_max_connections);
 	}
@@ -327,13 +399,14 @@ conn_closed(void *arg)
 
 	l->l_nconns--;
 	e->le_nconns--;
+	conns_publish(e);
 	if (l->l_draining && l->l_nconns == 0)
 		listener_free(l);
 	else if (l->l_paused && l->l_nconns <
 	    (size_t)l->l_app->a_max_connections) {
 		l->l_paused = 0;
-		if (!e->le_quitting && l->l_lev != NULL)
-			evconnlistener_enable(l->l_lev);
+		if (!e->le_quitting)
+			listener_enable(l, 1);
 	}
 	e->le_hooks->lh_conn_closed(e->le_srv);
 }
@@ -344,9 +417,8 @@ listener_resume_all(struct listener_env *e)
 	struct listener	*l;
 
 	for (l = e->le_listeners; l != NULL; l = l->l_next)
-		if (!l->l_paused && !l->l_draining && !e->le_quitting &&
-		    l->l_lev != NULL)
-			evconnlistener_enable(l->l_lev);
+		if (!l->l_paused && !l->l_draining && !e->le_quitting)
+			listener_enable(l, 1);
 }
 
 void
@@ -355,20 +427,188 @@ listener_pause_all(struct listener_env *e)
 	struct listener	*l;
 
 	for (l = e->le_listeners; l != NULL; l = l->l_next)
-		if (l->l_lev != NULL)
+		listener_enable(l, 0);
+}
+
+void
+listener_enable(struct listener *l, int on)
+{
+	if (l->l_xev != NULL) {
+		if (on)
+			event_add(l->l_xev, NULL);
+		else
+			event_del(l->l_xev);
+	} else if (l->l_lev != NULL) {
+		if (on)
+			evconnlistener_enable(l->l_lev);
+		else
 			evconnlistener_disable(l->l_lev);
+	}
 }
 
 static void
 accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-	struct listener	*l = arg;
-	int		 err = EVUTIL_SOCKET_ERROR();
-
 	(void)lev;
+	accept_error(arg, EVUTIL_SOCKET_ERROR());
+}
+
+static void
+accept_error(struct listener *l, int err)
+{
 	log_error(l->l_app->a_name, "accept: %s",
 	    evutil_socket_error_to_string(err));
 	/* S12: never spin on EMFILE; pause for a second (slowcgi). */
 	if (err == EMFILE || err == ENFILE)
 		l->l_env->le_hooks->lh_emfile(l->l_env->le_srv);
+}
+
+int
+listener_worker(struct listener_env *e, size_t k)
+{
+	struct listener		*l;
+	struct status_app	*st;
+
+	for (l = e->le_listeners; l != NULL; l = l->l_next) {
+		/* The master unlinks what it bound, once, at its end. */
+		free(l->l_unlink);
+		l->l_unlink = NULL;
+		if ((st = gen_app_stats(l->l_app->a_name)) != NULL)
+			l->l_stats = st;
+		if (l->l_lev == NULL)
+			continue;
+		if ((l->l_fds != NULL ? worker_tcp(l, k) :
+		    worker_shared(l)) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* This worker's SO_REUSEPORT socket: the others' are closed here. */
+static int
+worker_tcp(struct listener *l, size_t k)
+{
+	size_t	i;
+
+	evconnlistener_free(l->l_lev);	/* l_fds keeps the sockets */
+	for (i = 0; i < l->l_env->le_workers; i++)
+		if (i != k) {
+			close(l->l_fds[i]);
+			l->l_fds[i] = -1;
+		}
+	l->l_lev = evconnlistener_new(l->l_env->le_base, accept_cb, l,
+	    LEV_OPT_CLOSE_ON_EXEC, 0, l->l_fds[k]);
+	if (l->l_lev == NULL) {
+		log_error(l->l_app->a_name, "listen %s: out of memory",
+		    l->l_key);
+		return (-1);
+	}
+	evconnlistener_set_error_cb(l->l_lev, accept_error_cb);
+	return (0);
+}
+
+/*
+ * A socket every worker shares (unix, systemd's): libevent 2.1 cannot ask
+ * epoll for EPOLLEXCLUSIVE, so the socket goes into an epoll set of the
+ * worker's own with it, and the loop watches that set: a connection
+ * wakes one worker, not all of them (nginx's "accept_mutex off" with
+ * EPOLLEXCLUSIVE).  The libevent listener stays, disabled, for its fd.
+ */
+static int
+worker_shared(struct listener *l)
+{
+	struct epoll_event	ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int			fd = evconnlistener_get_fd(l->l_lev);
+
+	evconnlistener_disable(l->l_lev);
+	if ((l->l_xfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    epoll_ctl(l->l_xfd, EPOLL_CTL_ADD, fd, &ev) < 0 ||
+	    (l->l_xev = event_new(l->l_env->le_base, l->l_xfd,
+	    EV_READ | EV_PERSIST, xaccept_cb, l)) == NULL ||
+	    (l->l_xwait = evtimer_new(l->l_env->le_base, xwait_cb, l)) ==
+	    NULL ||
+	    event_add(l->l_xev, NULL) < 0) {
+		log_error(l->l_app->a_name, "listen %s: exclusive wake-ups: "
+		    "%s", l->l_key, strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A shared socket has a connection: accept one per wake-up.  A batch would
+ * let the first worker woken take a burst of new connections (nginx's
+ * kept upstream connections, 64 at once) and keep them all; one at a time,
+ * the next arrival while this worker is busy wakes another.
+ */
+static void
+xaccept_cb(evutil_socket_t xfd, short ev, void *arg)
+{
+	static const struct timeval	 step = { 0, 1000 };
+	struct listener			*l = arg;
+	struct sockaddr_storage		 ss;
+	socklen_t			 len = sizeof(ss);
+	int				 fd;
+
+	(void)xfd;
+	(void)ev;
+	if (l->l_paused || l->l_lev == NULL)
+		return;
+	if (!l->l_xforce && busiest(l->l_env)) {
+		/* Step aside 1 ms: meanwhile arrivals wake another worker. */
+		event_del(l->l_xev);
+		evtimer_add(l->l_xwait, &step);
+		return;
+	}
+	l->l_xforce = 0;
+	fd = accept4(evconnlistener_get_fd(l->l_lev), (struct sockaddr *)&ss,
+	    &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0)
+		accept_cb(l->l_lev, fd, (struct sockaddr *)&ss, (int)len, l);
+	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+	    errno != ECONNABORTED)
+		accept_error(l, errno);
+}
+
+/* Back from a step aside: the next connection is ours whatever. */
+static void
+xwait_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct listener	*l = arg;
+
+	(void)fd;
+	(void)ev;
+	l->l_xforce = 1;
+	if (!l->l_paused && !l->l_draining && !l->l_env->le_quitting)
+		listener_enable(l, 1);
+}
+
+/*
+ * This worker holds more front connections than another running worker
+ * of its generation by more than 2: it lets the next one go elsewhere
+ * (nginx's accept_disabled, with the workers' counts in shared memory).
+ */
+static int
+busiest(const struct listener_env *e)
+{
+	struct gen_slot	*me = gen_slot_mine(), *gs;
+	size_t		 n, k;
+
+	if (me == NULL || (gs = gen_slots(&n)) == NULL)
+		return (0);
+	for (k = 1; k < n; k++)
+		if (&gs[k] != me && gs[k].gl_alive &&
+		    gs[k].gl_gen == me->gl_gen && gs[k].gl_conns + 2 <
+		    e->le_nconns)
+			return (1);
+	return (0);
+}
+
+static void
+conns_publish(const struct listener_env *e)
+{
+	struct gen_slot	*me = gen_slot_mine();
+
+	if (me != NULL)
+		me->gl_conns = e->le_nconns;
 }

@@ -39,6 +39,10 @@ struct listener_env {
 	const struct listener_hooks	*le_hooks;
 	void				*le_srv;
 	struct listener			*le_listeners;
+	/* SPEC §6.2: the workers, and which one this process is (-1: the
+	   master, or the only process). */
+	size_t				 le_workers;
+	long				 le_worker;
 };
 
 struct listener {
@@ -57,6 +61,13 @@ struct listener {
 	int			 l_draining;	/* removed by a reload */
 	int			 l_systemd;	/* fd passed by systemd: never
 						   closed, systemd owns it */
+	int			*l_fds;		/* TCP with workers: one
+						   SO_REUSEPORT socket each */
+	int			 l_xfd;		/* shared socket in a worker:
+						   EPOLLEXCLUSIVE set, or -1 */
+	struct event		*l_xev;		/* its readiness */
+	struct event		*l_xwait;	/* back after a step aside */
+	int			 l_xforce;	/* accept the next at once */
 	struct listener		*l_next;
 };
 
@@ -75,6 +86,15 @@ void		 listener_free(struct listener *);
 /* A reload keeps l's socket for app a of generation g (new pool). */
 void		 listener_update(struct listener *, struct gen *,
 		    const struct cfg_app *);
+/* Accept on l, or stop for now (max_connections, a drain, EMFILE). */
+void		 listener_enable(struct listener *, int on);
+/*
+ * SPEC §6.2, in worker k of the env's le_workers after the fork: its own
+ * SO_REUSEPORT socket of each TCP listener (the others closed), the
+ * shared unix and systemd sockets with exclusive wake-ups, the counters
+ * of its slot; nothing unlinked at its exit.  0, or -1 logged.
+ */
+int		 listener_worker(struct listener_env *, size_t k);
 /* Accept on every listener again, unless paused or draining. */
 void		 listener_resume_all(struct listener_env *);
 /* Stop accepting on every listener for now (EMFILE back-off). */

@@ -16,6 +16,7 @@
 #endif
 
 #include "daemon/explain.h"
+#include "daemon/master.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 
@@ -166,6 +167,10 @@ main(int argc, char *argv[])
 	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
 	mallopt(M_TOP_PAD, 1024 * 1024);
+	if (cfg_workers(c) > 1)
+		return (master_main(c, o.o_path, o.o_level ?
+		    cfg_log_level_parse(o.o_level) : -1,
+		    (size_t)cfg_workers(c)));
 	return (srv_main(c, o.o_path, o.o_level ?
 	    cfg_log_level_parse(o.o_level) : -1));
 }

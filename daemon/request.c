@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "daemon/gen.h"
 #include "daemon/log.h"
 #include "daemon/request.h"
 #include "daemon/status.h"
@@ -676,8 +677,8 @@ req_flush(struct req *r)
 
 /*
  * php-fpm's answer to the front: raw to a FastCGI front, decoded for an
- * SCGI one (rp_content).  With several requests on the connection only
- * whole records move, so no record is ever split by another's.
+ * SCGI one (rp_content).  Only whole records move, so no record is ever
+ * split by another request's or by a GET_VALUES_RESULT.
  */
 static void
 relay(struct req *r)
@@ -734,9 +735,11 @@ relay_chunk(struct req *r, struct upc *u, int *end)
 		evbuffer_drain(u->u_side.s_in, total);
 		r->r_held = 0;
 	} else {
-		/* Alone on its connection, a record may go in pieces. */
-		if (!r->r_ctx->x_mux || *end)
-			last = total;
+		/*
+		 * Whole records only, even alone on the connection: a
+		 * GET_VALUES answer (SPEC 5.4) may join the output at any
+		 * time and must not land inside a record.
+		 */
 		evbuffer_remove_buffer(u->u_side.s_in, r->r_ctx->x_out, last);
 		r->r_held = total - last;
 	}
@@ -1002,11 +1005,69 @@ ping_done(void *owner, int ok, const char *why)
 	    "ping: no upstream accepts a connection");
 }
 
+/*
+ * SPEC §6.2: with workers the page is the sum over every slot (the
+ * gauges over the running workers only), this worker's figures fresh,
+ * the others' as published (at most a second old).  *sum and *w are the
+ * caller's to free.  0: one process, nothing to sum; -1: ENOMEM.
+ */
+static int
+workers_sum(struct req *r, struct status_live *sl, struct status_upstream *su,
+    struct status_app **sum, struct status_worker **w)
+{
+	static const struct status_live	 none;
+	struct gen_share		*me = gen_share_of(r->r_ctx->x_stats);
+	struct gen_share		*e;
+	struct gen_slot			*slot;
+	struct status_live		 tot;
+	struct status_upstream		 totu[GEN_UP_MAX];
+	size_t				 n, k, i, nw = 0;
+
+	if (me == NULL)
+		return (0);
+	gen_share_put(me, sl, su);
+	slot = gen_slots(&n);
+	*sum = calloc(1, sizeof(**sum));
+	*w = calloc(n, sizeof(**w));
+	if (*sum == NULL || *w == NULL)
+		return (-1);
+	memset(&tot, 0, sizeof(tot));
+	memset(totu, 0, sizeof(totu));
+	memcpy((*sum)->sa_name, me->gs_app.sa_name, sizeof((*sum)->sa_name));
+	for (k = 0; k < n; k++) {
+		if ((e = gen_share_find(&slot[k], me->gs_app.sa_name)) == NULL)
+			continue;
+		status_add(*sum, &tot, &e->gs_app, slot[k].gl_alive ?
+		    &e->gs_live : &none);
+		if (!slot[k].gl_alive)
+			continue;
+		status_add_upstreams(totu, e->gs_up, me->gs_live.sl_nup);
+		(*w)[nw++] = (struct status_worker){ (long)slot[k].gl_pid,
+		    &e->gs_app, &e->gs_live };
+	}
+	for (i = 0; i < me->gs_live.sl_nup; i++) {
+		su[i].su_busy = totu[i].su_busy;
+		su[i].su_idle = totu[i].su_idle;
+		su[i].su_connects = totu[i].su_connects;
+		su[i].su_connect_fails = totu[i].su_connect_fails;
+	}
+	tot.sl_up = su;
+	tot.sl_nup = sl->sl_nup;
+	tot.sl_ranges = sl->sl_ranges;
+	tot.sl_nranges = sl->sl_nranges;
+	tot.sl_workers = *w;
+	tot.sl_nworkers = nw;
+	*sl = tot;
+	return (1);
+}
+
 static int
 page_status(struct req *r)
 {
-	struct status_upstream	 su[16];
+	struct status_upstream	 su[GEN_UP_MAX];
 	struct status_live	 sl;
+	struct status_app	*sum = NULL;
+	struct status_worker	*w = NULL;
 	struct evbuffer		*body;
 	const struct param	*e;
 	enum status_format	 fmt;
@@ -1027,12 +1088,17 @@ page_status(struct req *r)
 	sl.sl_active = *r->r_ctx->x_active;
 	sl.sl_ranges = r->r_ctx->x_app->a_ranges;
 	sl.sl_nranges = r->r_ctx->x_app->a_nranges;
-	if ((body = evbuffer_new()) == NULL) {
+	if (workers_sum(r, &sl, su, &sum, &w) < 0 ||
+	    (body = evbuffer_new()) == NULL) {
+		free(sum);
+		free(w);
 		r->r_ctx->x_ops->close(r->r_ctx->x_owner, r, "out of memory");
 		return (-1);
 	}
-	ctype = status_render(body, r->r_ctx->x_stats, &sl, fmt, full,
-	    time(NULL));
+	ctype = status_render(body, sum ? sum : r->r_ctx->x_stats, &sl, fmt,
+	    full, time(NULL));
+	free(sum);
+	free(w);
 	hl = snprintf(head, sizeof(head), "Status: 200 OK\r\nContent-Type: "
 	    "%s\r\nCache-Control: no-store\r\n\r\n", ctype);
 	evbuffer_prepend(body, head, (size_t)hl);

@@ -119,7 +119,7 @@ struct req {
 	int			 r_paused;	/* front full: php-fpm
 						   not read */
 	size_t			 r_held;	/* bytes of php-fpm's record
-						   not yet whole (x_mux) */
+						   not yet whole */
 	struct params		*r_params;	/* while collecting */
 	struct fcgi_nv		 r_nv;
 	size_t			 r_pbytes;	/* in x_params_used */

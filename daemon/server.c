@@ -25,6 +25,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/gen.h"
+#include "daemon/status.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -33,7 +34,7 @@
 #define QUIT_DRAIN_SECONDS	30
 
 static void	signal_cb(evutil_socket_t, short, void *);
-static void	reload(struct server *);
+static int	reload(struct server *);
 static void	reload_status(struct server *, const char *);
 static void	quit(struct server *);
 static int	apply(struct server *, struct cfg *);
@@ -41,6 +42,8 @@ static void	drop_privileges(const struct cfg *);
 static void	quit_timeout_cb(evutil_socket_t, short, void *);
 static void	maybe_exit(struct server *);
 static void	loop_init(struct server *);
+static void	signals_init(struct server *);
+static void	publish_cb(evutil_socket_t, short, void *);
 static void	loop_end(struct server *);
 static void	conn_closed(void *);
 static void	emfile(void *);
@@ -159,12 +162,13 @@ apply(struct server *s, struct cfg *cfg)
 	return (0);
 }
 
-static void
+static int
 reload(struct server *s)
 {
 	struct cfg_errors	 errs;
 	struct cfg		*cfg;
 	size_t			 i;
+	int			 rc = 0;
 
 	sd_notify(0, "RELOADING=1");
 	s->s_reloads++;
@@ -180,15 +184,21 @@ reload(struct server *s)
 		cfg_free(cfg);
 		log_error(NULL, "reload failed: keeping the running config");
 		reload_status(s, "failed");
+		rc = -1;
 	} else {
 		if (log_init(cfg->c_log, (int)cfg->c_level) < 0)
 			log_error(NULL, "log %s: %s", cfg->c_log,
 			    strerror(errno));
 		log_info(NULL, "reloaded %s: %zu apps", cfg->c_file,
 		    cfg->c_napps);
+		if ((size_t)cfg_workers(cfg) != s->s_env.le_workers)
+			log_warn(NULL, "reload: workers = %ld takes a restart; "
+			    "%zu until then", cfg_workers(cfg),
+			    s->s_env.le_workers);
 		reload_status(s, "ok");
 	}
 	sd_notify(0, "READY=1");
+	return (rc);
 }
 
 /*
@@ -227,7 +237,8 @@ quit(struct server *s)
 
 	log_info(NULL, "SIGQUIT: graceful stop, %zu connections",
 	    s->s_env.le_nconns);
-	sd_notify(0, "STOPPING=1");
+	if (!s->s_worker)
+		sd_notify(0, "STOPPING=1");
 	s->s_env.le_quitting = 1;
 	/*
 	 * Close what we bound: a connect() during the drain is then refused
@@ -235,8 +246,8 @@ quit(struct server *s)
 	 * is reset at exit.  systemd's sockets stay open: systemd owns them.
 	 */
 	for (l = s->s_env.le_listeners; l != NULL; l = l->l_next) {
-		if (l->l_systemd && l->l_lev != NULL)
-			evconnlistener_disable(l->l_lev);
+		if (l->l_systemd)
+			listener_enable(l, 0);
 		else
 			listener_close(l);
 	}
@@ -253,6 +264,11 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	(void)ev;
 	switch (sig) {
 	case SIGHUP:
+		if (s->s_worker) {
+			log_warn(NULL, "SIGHUP to a worker ignored: the master "
+			    "(pid %ld) reloads", (long)getppid());
+			break;
+		}
 		if (s->s_env.le_quitting) {
 			log_warn(NULL, "SIGHUP: stopping, reload ignored");
 			reload_status(s, "failed");
@@ -271,7 +287,8 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		break;
 	default:
 		log_info(NULL, "signal %d: stopping now", (int)sig);
-		sd_notify(0, "STOPPING=1");
+		if (!s->s_worker)
+			sd_notify(0, "STOPPING=1");
 		event_base_loopbreak(s->s_env.le_base);
 		break;
 	}
@@ -318,7 +335,6 @@ static void
 loop_init(struct server *s)
 {
 	struct event_config	*ecfg;
-	size_t			 i;
 
 	/*
 	 * The changelist folds the enable/disable pairs of one loop pass into
@@ -330,18 +346,25 @@ loop_init(struct server *s)
 	    (s->s_env.le_base = event_base_new_with_config(ecfg)) == NULL)
 		fatalx("event_base_new failed");
 	event_config_free(ecfg);
-	/*
-	 * Signals are delivered as libevent events: signal_cb runs in the loop
-	 * like any other callback and may call anything (reload, free, log).
-	 * No code of ours ever runs in real signal context (STYLE S11, httpd).
-	 */
+	s->s_quit_timer = evtimer_new(s->s_env.le_base, quit_timeout_cb, s);
+	s->s_emfile_timer = evtimer_new(s->s_env.le_base, resume_cb, s);
+}
+
+/*
+ * Signals are delivered as libevent events: signal_cb runs in the loop
+ * like any other callback and may call anything (reload, free, log).  No
+ * code of ours ever runs in real signal context (STYLE S11, httpd).
+ */
+static void
+signals_init(struct server *s)
+{
+	size_t	i;
+
 	for (i = 0; i < sizeof(srv_sigs) / sizeof(srv_sigs[0]); i++) {
 		s->s_sig[i] = evsignal_new(s->s_env.le_base, srv_sigs[i],
 		    signal_cb, s);
 		evsignal_add(s->s_sig[i], NULL);
 	}
-	s->s_quit_timer = evtimer_new(s->s_env.le_base, quit_timeout_cb, s);
-	s->s_emfile_timer = evtimer_new(s->s_env.le_base, resume_cb, s);
 }
 
 /* After the loop: every connection, listener and event freed. */
@@ -360,7 +383,10 @@ loop_end(struct server *s)
 	}
 	gen_unref(s->s_gen);
 	for (i = 0; i < sizeof(srv_sigs) / sizeof(srv_sigs[0]); i++)
-		event_free(s->s_sig[i]);
+		if (s->s_sig[i] != NULL)
+			event_free(s->s_sig[i]);
+	if (s->s_pub_timer != NULL)
+		event_free(s->s_pub_timer);
 	event_free(s->s_quit_timer);
 	event_free(s->s_emfile_timer);
 	event_base_free(s->s_env.le_base);
@@ -373,6 +399,8 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	struct server	s;
 
 	memset(&s, 0, sizeof(s));
+	s.s_env.le_workers = 1;
+	s.s_env.le_worker = -1;
 	s.s_env.le_hooks = &srv_hooks;
 	s.s_env.le_srv = &s;
 	s.s_path = path;
@@ -387,6 +415,7 @@ srv_main(struct cfg *cfg, const char *path, int level)
 		fatalx("log: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	loop_init(&s);
+	signals_init(&s);
 	if (apply(&s, cfg) < 0)
 		fatalx("cannot open the listeners");
 	drop_privileges(cfg);
@@ -399,4 +428,105 @@ srv_main(struct cfg *cfg, const char *path, int level)
 	log_info(NULL, "exiting");
 	loop_end(&s);
 	return (0);
+}
+
+void
+srv_init(struct server *s, struct cfg *cfg, const char *path, int level,
+    size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->s_env.le_workers = n;
+	s->s_env.le_worker = -1;
+	s->s_env.le_hooks = &srv_hooks;
+	s->s_env.le_srv = s;
+	s->s_path = path;
+	s->s_level = level;
+	if (level >= 0)
+		cfg->c_level = (enum cfg_log_level)level;
+	if (log_init("stderr", (int)cfg->c_level) < 0)
+		fatalx("log: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	/* Slot 0 is the master's; each worker of up to 3 generations
+	   (a reload while two drain) has its own. */
+	up_set_workers(n);
+	if (gen_stats_share(1 + 3 * n) < 0)
+		fatalx("shared counters: %s", strerror(errno));
+	loop_init(s);
+	if (apply(s, cfg) < 0)
+		fatalx("cannot open the listeners");
+	listener_pause_all(&s->s_env);	/* the workers accept */
+	drop_privileges(cfg);
+	if (log_init(cfg->c_log, (int)cfg->c_level) < 0)
+		fatalx("log %s: %s", cfg->c_log, strerror(errno));
+	reload_status(s, "started");
+}
+
+/* A worker's gauges into its slot each second, for the others' pages. */
+static void
+publish_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server		*s = arg;
+	struct listener		*l;
+	struct gen_share	*sh;
+	struct status_live	 sl;
+	struct status_upstream	 su[GEN_UP_MAX];
+
+	(void)fd;
+	(void)ev;
+	for (l = s->s_env.le_listeners; l != NULL; l = l->l_next) {
+		if (l->l_draining || (sh = gen_share_of(l->l_stats)) == NULL)
+			continue;
+		memset(&sl, 0, sizeof(sl));
+		up_status(l->l_pool, &sl, su, GEN_UP_MAX);
+		sl.sl_active = l->l_nconns;
+		gen_share_put(sh, &sl, su);
+	}
+}
+
+void
+srv_worker(struct server *s, size_t k)
+{
+	struct timeval	tv = { 1, 0 };
+
+	s->s_worker = 1;
+	s->s_env.le_worker = (long)k;
+	if (event_reinit(s->s_env.le_base) < 0)
+		fatalx("worker %zu: event_reinit failed", k);
+	signals_init(s);
+	if (listener_worker(&s->s_env, k) < 0)
+		fatalx("worker %zu: cannot take its listeners", k);
+	s->s_pub_timer = event_new(s->s_env.le_base, -1, EV_PERSIST,
+	    publish_cb, s);
+	if (s->s_pub_timer == NULL || event_add(s->s_pub_timer, &tv) < 0)
+		fatalx("worker %zu: out of memory", k);
+	publish_cb(-1, 0, s);
+	log_info(NULL, "worker %zu started (pid %ld)", k, (long)getpid());
+	event_base_dispatch(s->s_env.le_base);
+	loop_end(s);
+	exit(0);
+}
+
+int
+srv_reload(struct server *s)
+{
+	int	rc = reload(s);
+
+	listener_pause_all(&s->s_env);	/* the workers accept */
+	return (rc);
+}
+
+void
+srv_quit(struct server *s)
+{
+	struct listener	*l;
+
+	for (l = s->s_env.le_listeners; l != NULL; l = l->l_next)
+		if (!l->l_systemd)
+			listener_close(l);
+}
+
+void
+srv_end(struct server *s)
+{
+	loop_end(s);
 }

@@ -165,6 +165,10 @@ static void	prom_ranges(struct evbuffer *, const char *,
 static long long fetched_ago(const struct cfg_ranges *, time_t);
 static void	text_peers(struct evbuffer *, const struct peertab *,
 		    time_t);
+static void	json_figs(struct evbuffer *, const struct status_app *,
+		    const struct status_live *, time_t);
+static void	json_workers(struct evbuffer *, const struct status_live *,
+		    time_t);
 static void	json_upstreams(struct evbuffer *, const struct status_live *);
 static void	json_peers(struct evbuffer *, const struct peertab *,
 		    time_t);
@@ -225,6 +229,54 @@ status_render(struct evbuffer *out, const struct status_app *sa,
 	default:
 		render_text(out, sa, sl, full, now);
 		return (CT_TEXT);
+	}
+}
+
+void
+status_add(struct status_app *sum, struct status_live *suml,
+    const struct status_app *sa, const struct status_live *sl)
+{
+	const struct fig	*f;
+	const char		*src;
+	char			*dst;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
+		f = &figs[i];
+		if (f->f_how == FIG_APP) {
+			src = (const char *)sa + f->f_off;
+			dst = (char *)sum + f->f_off;
+			*(unsigned long *)(void *)dst +=
+			    *(const unsigned long *)(const void *)src;
+		} else if (f->f_how == FIG_LIVE_UL) {
+			src = (const char *)sl + f->f_off;
+			dst = (char *)suml + f->f_off;
+			*(unsigned long *)(void *)dst +=
+			    *(const unsigned long *)(const void *)src;
+		} else if (f->f_how == FIG_LIVE_SZ) {
+			src = (const char *)sl + f->f_off;
+			dst = (char *)suml + f->f_off;
+			*(size_t *)(void *)dst +=
+			    *(const size_t *)(const void *)src;
+		}
+	}
+	if (sa->sa_start > 0 && (sum->sa_start == 0 ||
+	    sa->sa_start < sum->sa_start))
+		sum->sa_start = sa->sa_start;
+	peertab_merge(&sum->sa_peers, &sa->sa_peers);
+}
+
+void
+status_add_upstreams(struct status_upstream *sumu,
+    const struct status_upstream *su, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		sumu[i].su_busy += su[i].su_busy;
+		sumu[i].su_idle += su[i].su_idle;
+		sumu[i].su_connects += su[i].su_connects;
+		sumu[i].su_connect_fails += su[i].su_connect_fails;
 	}
 }
 
@@ -371,22 +423,52 @@ static void
 render_json(struct evbuffer *out, const struct status_app *sa,
     const struct status_live *sl, int full, time_t now)
 {
+	evbuffer_add_printf(out, "{\"app\":");
+	add_json(out, sa->sa_name);
+	json_figs(out, sa, sl, now);
+	json_ranges(out, sl, now);
+	if (full) {
+		json_upstreams(out, sl);
+		json_peers(out, &sa->sa_peers, now);
+		json_workers(out, sl, now);
+	}
+	evbuffer_add_printf(out, "}\n");
+}
+
+/* ,"key":value for every figure. */
+static void
+json_figs(struct evbuffer *out, const struct status_app *sa,
+    const struct status_live *sl, time_t now)
+{
 	const struct fig	*f;
 	size_t			 i;
 
-	evbuffer_add_printf(out, "{\"app\":");
-	add_json(out, sa->sa_name);
 	for (i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
 		f = &figs[i];
 		evbuffer_add_printf(out, ",\"%s\":%llu", f->f_key,
 		    fig_value(f, sa, sl, now));
 	}
-	json_ranges(out, sl, now);
-	if (full) {
-		json_upstreams(out, sl);
-		json_peers(out, &sa->sa_peers, now);
+}
+
+/* SPEC §6.2: each worker's figures under the same names, as php-fpm's
+   ?full lists its children. */
+static void
+json_workers(struct evbuffer *out, const struct status_live *sl, time_t now)
+{
+	const struct status_worker	*w;
+	size_t				 i;
+
+	if (sl->sl_nworkers == 0)
+		return;
+	evbuffer_add_printf(out, ",\"workers\":[");
+	for (i = 0; i < sl->sl_nworkers; i++) {
+		w = &sl->sl_workers[i];
+		evbuffer_add_printf(out, "%s{\"pid\":%ld", i > 0 ? "," : "",
+		    w->sw_pid);
+		json_figs(out, w->sw_app, w->sw_live, now);
+		evbuffer_add_printf(out, "}");
 	}
-	evbuffer_add_printf(out, "}\n");
+	evbuffer_add_printf(out, "]");
 }
 
 static void

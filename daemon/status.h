@@ -63,6 +63,13 @@ struct status_upstream {
 	unsigned long	 su_connect_fails;
 };
 
+/* SPEC §6.2: one worker's own figures, the "workers" of ?json&full. */
+struct status_worker {
+	long				 sw_pid;
+	const struct status_app		*sw_app;
+	const struct status_live	*sw_live;
+};
+
 /* What is true now, filled in by the caller at render time. */
 struct status_live {
 	size_t				 sl_active;	/* front connections */
@@ -81,6 +88,9 @@ struct status_live {
 	/* SPEC §3.4: the provider range files the app's config named. */
 	const struct cfg_ranges		*sl_ranges;
 	size_t				 sl_nranges;
+	/* workers > 1: each worker, for ?json&full. */
+	const struct status_worker	*sl_workers;
+	size_t				 sl_nworkers;
 };
 
 enum status_format {
@@ -97,6 +107,15 @@ enum status_format {
  */
 void		 status_query(const char *qs, size_t len,
 		    enum status_format *, int *full);
+/*
+ * SPEC §6.2, the sum over workers: sa's counters and sl's figures added
+ * to sum and suml (peers merged, the earliest start kept), and the n
+ * upstream rows of su to sumu by position (the same config's order).
+ */
+void		 status_add(struct status_app *sum, struct status_live *suml,
+		    const struct status_app *sa, const struct status_live *sl);
+void		 status_add_upstreams(struct status_upstream *sumu,
+		    const struct status_upstream *su, size_t n);
 /*
  * Append the page to out; returns its Content-Type.  now is the
  * wall-clock time (start time and "last seen" are shown against it).

@@ -53,6 +53,8 @@ enum retry_kind { RETRY_CONNECT, RETRY_REUSE };
 
 /* The process is stopping: nothing is drained any more (up_stop). */
 static int	stopping;
+/* SPEC §6.2: the processes sharing each pool's upstream_max_conns. */
+static size_t	workers = 1;
 
 static uint64_t	now_ms(void);
 static struct up_server *choose(struct up_pool *);
@@ -115,7 +117,8 @@ up_pool_new(struct event_base *base, struct gen *g, const struct cfg_app *a)
 	gen_ref(g);
 	p->p_app = a;
 	p->p_nsrv = a->a_nupstreams;
-	p->p_max = (size_t)a->a_upstream_max_conns;
+	/* SPEC §6.2: a worker's share, ceil(total / workers). */
+	p->p_max = ((size_t)a->a_upstream_max_conns + workers - 1) / workers;
 	/* SPEC §3.2: kept connections only with a bounded pool. */
 	p->p_keep = p->p_max > 0 && a->a_upstream_keepalive;
 	p->p_qtail = &p->p_qhead;
@@ -162,6 +165,12 @@ up_pool_retire(struct up_pool *p)
 		while (p->p_srv[i].us_idle != NULL)
 			destroy(p->p_srv[i].us_idle);
 	up_pool_unref(p);
+}
+
+void
+up_set_workers(size_t n)
+{
+	workers = n > 0 ? n : 1;
 }
 
 size_t
@@ -1178,5 +1187,5 @@ pool_size_check(struct up_server *s, uint64_t since)
 	    "connection waited %lu ms unread by php-fpm while it served our "
 	    "kept connections: upstream_max_conns (%zu) is larger than "
 	    "php-fpm's pm.max_children", s->us_text,
-	    (unsigned long)(now - f->u_bound_ms), p->p_max);
+	    (unsigned long)(now - f->u_bound_ms), p->p_max * workers);
 }

@@ -139,6 +139,11 @@ struct up_pool *up_pool_new(struct event_base *, struct gen *,
 		    const struct cfg_app *);
 /* The app (by name) stopped using p: idle connections close now. */
 void		up_pool_retire(struct up_pool *);
+/*
+ * SPEC §6.2: n processes share each pool's upstream_max_conns; pools made
+ * from now on hold ceil(total / n) per upstream server.
+ */
+void		 up_set_workers(size_t n);
 /* A front connection starts or stops using p. */
 void		up_pool_ref(struct up_pool *);
 void		up_pool_unref(struct up_pool *);

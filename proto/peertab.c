@@ -93,6 +93,38 @@ peertab_note_clean(struct peertab *pt, const struct addr *peer, uint64_t now)
 		pt->pt_rows[i].pr_clean++;
 }
 
+void
+peertab_merge(struct peertab *dst, const struct peertab *src)
+{
+	const struct peertab_row	*rows[PEERTAB_ROWS], *s;
+	struct peertab_row		*r;
+	const char			*p, *comma;
+	size_t				 i, n, k;
+
+	/* Oldest first: the newest of src end up the newest of dst. */
+	n = peertab_sorted(src, rows, PEERTAB_ROWS);
+	for (k = n; k-- > 0;) {
+		s = rows[k];
+		if ((i = row_lookup(dst, &s->pr_net)) < dst->pt_n)
+			r = &dst->pt_rows[i];
+		else
+			r = row_take(dst, &s->pr_net);
+		r->pr_count += s->pr_count;
+		r->pr_xff += s->pr_xff;
+		r->pr_clean += s->pr_clean;
+		r->pr_last = r->pr_last > s->pr_last ? r->pr_last : s->pr_last;
+		r->pr_seq = ++dst->pt_seq;
+		r->pr_names_lost |= s->pr_names_lost;
+		for (p = s->pr_names; *p != '\0'; p = *comma ? comma + 1 :
+		    comma) {
+			comma = p + strcspn(p, ",");
+			if (names_add(r, p, (size_t)(comma - p)) == -1)
+				r->pr_names_lost = 1;
+		}
+	}
+	dst->pt_evicted += src->pt_evicted;
+}
+
 size_t
 peertab_count(const struct peertab *pt)
 {

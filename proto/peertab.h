@@ -65,6 +65,12 @@ void	peertab_note(struct peertab *, const struct addr *peer,
  */
 void	peertab_note_clean(struct peertab *, const struct addr *peer,
 	    uint64_t now);
+/*
+ * Add src's rows to dst (SPEC §6.2: the workers' tables as one): counts
+ * summed, names joined, last seen the later; full, the least recently
+ * noted give way as in peertab_note.
+ */
+void	peertab_merge(struct peertab *dst, const struct peertab *src);
 /* Rows in use (0 to PEERTAB_ROWS). */
 size_t	peertab_count(const struct peertab *);
 /*

@@ -88,6 +88,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define LOOP_BUDGET_MS	60	/* "run the loop a while" ops, per input */
 #define SETTLE_MS	180	/* after the script: everything ends */
+#define STARVED_MS	1000	/* ... or within this more, when starved */
 #define TEARDOWN_MS	100	/* after the client's close: all freed */
 #define MARGIN_MS	10	/* a timeout this long after the last byte */
 #define BIG_MAX		(512 * 1024)	/* large STDIN or body, per input */
@@ -2014,6 +2015,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			event_add(T.rev, NULL);
 		T.paused = 0;
 		run_until(settled, fz_now() + SETTLE_MS);
+		/*
+		 * A loaded machine (ASan, two cores, fuzzers side by side)
+		 * can starve the loop: one more second before a stall is
+		 * called.  The daemon's timers here are 15-30 ms, so a stall
+		 * that ends by a timeout ends long before.
+		 */
+		if (!settled())
+			run_until(settled, fz_now() + STARVED_MS);
 		client_read();
 		check_settled();
 	}

@@ -380,6 +380,49 @@ test_peertab_hint(void)
 	}
 }
 
+/* SPEC §6.2: two workers' tables as one. */
+static void
+test_peertab_merge(void)
+{
+	struct peertab			a, b;
+	const struct peertab_row	*r;
+	int				i;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	note(&a, "10.1.2.3", XFF, 5);
+	note(&a, "192.0.2.1", "HTTP_X_REAL_IP", 6);
+	note(&b, "10.1.2.9", "HTTP_X_FORWARDED_PROTO", 9);
+	note(&b, "10.1.2.9", XFF, 9);
+	note_clean(&b, "10.1.2.4", 10);
+	peertab_merge(&a, &b);
+	CU_ASSERT_EQUAL(peertab_count(&a), 2);
+	r = &a.pt_rows[0];
+	CU_ASSERT_STRING_EQUAL(net_of(r), "10.1.2.0/24");
+	CU_ASSERT_EQUAL(r->pr_count, 3);
+	CU_ASSERT_EQUAL(r->pr_xff, 2);
+	CU_ASSERT_EQUAL(r->pr_clean, 1);
+	CU_ASSERT_EQUAL(r->pr_last, 9);
+	CU_ASSERT_STRING_EQUAL(r->pr_names,
+	    XFF ",HTTP_X_FORWARDED_PROTO");
+	/* Full: 40 nets from b into a full a keep 32 rows. */
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < 40; i++) {
+		char	p[32];
+
+		snprintf(p, sizeof(p), "10.%d.0.1", i + 10);
+		note(&b, p, XFF, (uint64_t)i);
+	}
+	peertab_merge(&a, &b);
+	CU_ASSERT_EQUAL(peertab_count(&a), PEERTAB_ROWS);
+	/* The newest of b are kept. */
+	{
+		struct addr	x = peer("10.49.0.1");
+
+		CU_ASSERT_PTR_NOT_NULL(peertab_find(&a, &x));
+	}
+}
+
 /*
  * 10,000 notes from random peers of a small space (so rows are both hit
  * and evicted): never more than 32 rows, never two rows for one net, the
@@ -454,6 +497,8 @@ suite_peertab(void)
 	    test_peertab_names);
 	ADD_TEST(s, "peertab: names are read within nameslen only",
 	    test_peertab_names_bounded_input);
+	ADD_TEST(s, "peertab: two tables merged, bounded",
+	    test_peertab_merge);
 	ADD_TEST(s, "peertab: load balancer hint yes and no",
 	    test_peertab_hint);
 	ADD_TEST(s, "peertab: 10,000 random notes stay within 32 rows",
