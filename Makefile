@@ -300,6 +300,26 @@ check-systemd: deb
 check-piuparts: deb
 	sh tests/piuparts.sh
 
+# make image: an OCI image (podman) of the .deb on Debian's minbase, made
+# from the archive with no registry image (packaging/container/README.md).
+# check-image runs it with php-fpm and cgi-fcgi; check-kubernetes checks
+# the Kubernetes example offline, check-pod runs its pod without a cluster.
+DEB_FILE	:= build/fcgi-normalizer_$(shell dpkg-parsechangelog \
+		   -l packaging/debian/changelog -S Version 2>/dev/null)_$(shell \
+		   dpkg --print-architecture 2>/dev/null).deb
+.PHONY: image check-image check-kubernetes check-pod
+image: deb
+	sh packaging/container/build.sh $(DEB_FILE)
+
+check-image: deb
+	bash packaging/container/test.sh $(DEB_FILE)
+
+check-kubernetes: $(BIN)
+	FCN_BIN=$(BIN) sh packaging/kubernetes/check.sh
+
+check-pod: deb
+	bash packaging/kubernetes/pod-test.sh $(DEB_FILE)
+
 clean:
 	rm -rf build
 
