@@ -17,6 +17,7 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
+. "$TOP/packaging/container/lib.sh"
 MIRROR=${FCN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECURITY=${FCN_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 SUITE=bookworm
@@ -26,17 +27,6 @@ UID_FCN=10001
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 
-need() {
-	missing=""
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		    grep -q "ok installed" || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	echo "== installing on the host:$missing"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends $missing >/dev/null
-}
 
 [ "$(id -u)" = 0 ] || die "run as root (mmdebstrap root mode, podman)"
 need mmdebstrap podman runc
@@ -61,7 +51,7 @@ trap 'rm -rf "$T"' EXIT
 chmod 755 "$T"
 cp "$deb" "$T/fcgi-normalizer.deb"
 chmod 644 "$T/fcgi-normalizer.deb"
-printf '[containers]\ndefault_ulimits = []\n' > "$T/containers.conf"
+oci_conf "$T"
 
 # What the customize hooks copy in (they run with mmdebstrap's environment).
 export FCN_CTX="$HERE" FCN_UID="$UID_FCN"
@@ -112,7 +102,7 @@ echo "== podman import $image"
 # podman import takes no HEALTHCHECK (and OCI images have none): the
 # check is a command, given at run time (--health-cmd, a Kubernetes exec
 # probe).
-CONTAINERS_CONF=$T/containers.conf podman import --quiet \
+podman import --quiet \
     --message "fcgi-normalizer $ver from $(basename "$deb")" \
     --change "USER $UID_FCN:$UID_FCN" \
     --change 'WORKDIR /' \

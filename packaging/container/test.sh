@@ -15,9 +15,8 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
+. "$TOP/packaging/container/lib.sh"
 RUNTIME=${FCN_OCI_RUNTIME:-runc}
-PASSES=0
-FAILS=0
 PHP_PID=""
 CTR=fcn-image-test-$$
 IMAGE=${FCN_IMAGE:-}
@@ -25,12 +24,8 @@ OWN_IMAGE=""
 
 T=$(mktemp -d /tmp/fcn-image-test.XXXXXX)
 chmod 755 "$T"
-# podman's default ulimits and crun do not work on these machines
-# (ENVIRONMENT.md); this file replaces containers.conf for our calls only.
-printf '[containers]\ndefault_ulimits = []\n' > "$T/containers.conf"
-export CONTAINERS_CONF=$T/containers.conf
+oci_conf "$T"
 
-pod() { podman --runtime "$RUNTIME" "$@"; }
 
 cleanup() {
 	pod rm -f -t 0 "$CTR" >/dev/null 2>&1 || true
@@ -41,34 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { PASSES=$((PASSES + 1)); echo "ok: $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*"; }
-check() {	# check NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
 
-need() {
-	local p missing=""
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		    grep -q "ok installed" || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	echo "== installing on the host:$missing"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends $missing >/dev/null
-}
 
-wait_for() {	# wait_for PATH: up to 10 s
-	local i
-	for i in $(seq 1 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 need podman runc libfcgi-bin php8.2-fpm
 

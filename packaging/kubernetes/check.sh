@@ -17,6 +17,7 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
+. "$TOP/packaging/container/lib.sh"
 BIN=${FCN_BIN:-$TOP/build/fcgi-normalizer}
 case $BIN in
 /*) ;;
@@ -25,26 +26,11 @@ esac
 # Debian's python, whatever python3 comes first in PATH: the modules below
 # are Debian packages.
 PY=/usr/bin/python3
-PASSES=0
-FAILS=0
 
 T=$(mktemp -d /tmp/fcn-k8s-check.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-pass() { PASSES=$((PASSES + 1)); echo "ok: $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*"; }
 
-need() {
-	missing=""
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		    grep -q "ok installed" || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	echo "== installing on the host:$missing"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends $missing >/dev/null
-}
 
 need yamllint python3-yaml python3-kubernetes nginx-light php8.2-fpm \
     php8.2-cli

@@ -20,20 +20,17 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
+. "$TOP/packaging/container/lib.sh"
 RUNTIME=${FCN_OCI_RUNTIME:-runc}
 PY=/usr/bin/python3
 CTR=fcn-pod-test-$$
 IMAGE=${FCN_IMAGE:-}
 OWN_IMAGE=""
 NS_PID=""
-PASSES=0
-FAILS=0
 
 T=$(mktemp -d /tmp/fcn-pod-test.XXXXXX)
 chmod 755 "$T"
-printf '[containers]\ndefault_ulimits = []\n' > "$T/containers.conf"
-export CONTAINERS_CONF=$T/containers.conf
-pod() { podman --runtime "$RUNTIME" "$@"; }
+oci_conf "$T"
 
 cleanup() {
 	pod rm -f -t 0 "$CTR" >/dev/null 2>&1 || true
@@ -44,28 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { PASSES=$((PASSES + 1)); echo "ok: $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*"; }
-check() {	# check NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
-wait_for() {
-	local i
-	for i in $(seq 1 200); do
-		[ -e "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
-for p in podman runc nginx-light php8.2-fpm curl python3-yaml libfcgi-bin; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-	    grep -q "ok installed" ||
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends "$p" >/dev/null
-done
+need podman runc nginx-light php8.2-fpm curl python3-yaml libfcgi-bin
 
 if [ -z "$IMAGE" ]; then
 	ver=$(dpkg-parsechangelog -l "$TOP/packaging/debian/changelog" \
