@@ -176,6 +176,7 @@ reload(struct master *m)
 	if (free_slots(m) < m->m_n) {
 		log_error(NULL, "reload refused: %zu workers of earlier "
 		    "generations are still draining", alive(m) - m->m_n);
+		srv_reload_refused(&m->m_s);
 		return;
 	}
 	if (srv_reload(&m->m_s) < 0)
@@ -210,9 +211,10 @@ on_signal(struct master *m, int sig)
 		reap(m);
 		break;
 	case SIGHUP:
-		if (m->m_stop)
+		if (m->m_stop) {
 			log_warn(NULL, "SIGHUP: stopping, reload ignored");
-		else
+			srv_reload_refused(&m->m_s);
+		} else
 			reload(m);
 		break;
 	case SIGUSR1:

@@ -516,6 +516,13 @@ srv_reload(struct server *s)
 }
 
 void
+srv_reload_refused(struct server *s)
+{
+	s->s_reloads++;
+	reload_status(s, "failed");
+}
+
+void
 srv_quit(struct server *s)
 {
 	struct listener	*l;

@@ -41,6 +41,8 @@ void	srv_init(struct server *, struct cfg *, const char *path, int level,
 	    size_t n);
 void	srv_worker(struct server *, size_t k) __attribute__((__noreturn__));
 int	srv_reload(struct server *);
+/* A SIGHUP the master could not act on: told as a failed reload. */
+void	srv_reload_refused(struct server *);
 void	srv_quit(struct server *);
 void	srv_end(struct server *);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/cfgfile.h"
 #include "tests/unit/util.h"
@@ -183,8 +184,40 @@ static const struct cfg_case cfg_cases[] = {
 	{ "forwarded_params names are checked",
 	  APP(" forwarded_params = [ \"X Y\" ];\n"), 0,
 	  "FILE:5: forwarded_params: \"X Y\" is not a param name\n" },
+	{ "workers, a number", "workers = 4;\n" APP(""), 1, "" },
+	{ "workers auto", "workers = \"auto\";\n" APP(""), 1, "" },
+	{ "workers 0", "workers = 0;\n" APP(""), 0,
+	  "FILE:1: workers: expected a number of processes from 1 to 256, "
+	  "or \"auto\" (one per online CPU)\n" },
+	{ "workers too many", "workers = 257;\n" APP(""), 0,
+	  "FILE:1: workers: expected a number of processes from 1 to 256, "
+	  "or \"auto\" (one per online CPU)\n" },
+	{ "workers a word", "\nworkers = \"all\";\n" APP(""), 0,
+	  "FILE:2: workers: expected a number of processes from 1 to 256, "
+	  "or \"auto\" (one per online CPU)\n" },
 	{ NULL, NULL, 0, NULL },
 };
+
+/* SPEC §6.2: workers resolved; "auto" is the online CPUs. */
+static void
+test_config_workers(void)
+{
+	struct cfg	*c;
+	const char	*msgs;
+
+	c = cfg_from_text(APP(""), &msgs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(cfg_workers(c), 1);
+	cfg_free(c);
+	c = cfg_from_text("workers = 3;\n" APP(""), &msgs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(cfg_workers(c), 3);
+	cfg_free(c);
+	c = cfg_from_text("workers = \"auto\";\n" APP(""), &msgs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(cfg_workers(c), sysconf(_SC_NPROCESSORS_ONLN));
+	cfg_free(c);
+}
 
 static void
 test_config_files(void)
@@ -493,6 +526,8 @@ suite_config(void)
 
 	ADD_TEST(s, "config: files good and bad, exact FILE:LINE",
 	    test_config_files);
+	ADD_TEST(s, "config: workers, a number or auto (SPEC §6.2)",
+	    test_config_workers);
 	ADD_TEST(s, "config: apps_dir in name order, trusted_proxies_file",
 	    test_config_apps_dir_and_file);
 	ADD_TEST(s, "config: the built-in default config (SPEC §3.3)",
