@@ -95,11 +95,11 @@ done
 old=$(kids | tr '\n' ' ')
 w_conf '"127.0.0.1"'
 kill -HUP "$MPID"
+# The old generation stops accepting at its SIGQUIT and, idle, ends.
 for i in $(seq 1 100); do
-	grep -q 'generation 1: 2 workers' "$T/daemon.log" && break
+	[ "$(grep -c 'of generation 0 ended' "$T/daemon.log")" = 2 ] && break
 	sleep 0.05
 done
-sleep 0.3
 for tgt in 127.0.0.1:$WP "$T/w.sock" "$T/ws.sock"; do
 	w_round "$tgt" 40 198.51.100.7
 	s=$(w_status "$tgt" | php -r '$j = json_decode(stream_get_contents(
@@ -111,10 +111,7 @@ for tgt in 127.0.0.1:$WP "$T/w.sock" "$T/ws.sock"; do
 		case " $old " in *" ${w%:*} "*) fail "$tgt: old worker ${w%:*} listed";; esac
 	done
 done
-for i in $(seq 1 60); do
-	[ "$(grep -c 'of generation 0 ended' "$T/daemon.log")" = 2 ] && break
-	sleep 0.05
-done
+log_has 'generation 1: 2 workers'
 log_has 'worker 0 (pid .*) of generation 0 ended'
 log_has 'worker 1 (pid .*) of generation 0 ended'
 
@@ -165,7 +162,12 @@ for i in $(seq 1 8); do
 	    cgi-fcgi -bind -connect 127.0.0.1:$WP > "$T/wq.$i" 2>/dev/null &
 	pids="$pids $!"
 done
-sleep 0.4
+# Every one connected (accepted, in a worker) before the SIGQUIT.
+for i in $(seq 1 100); do
+	[ "$(ss -t -H state established dport = :$WP | wc -l)" -ge 8 ] && break
+	sleep 0.05
+done
+sleep 0.1
 workers=$(kids | tr '\n' ' ')
 kill -QUIT "$MPID"
 wait $pids
