@@ -1900,12 +1900,16 @@ teardown(void)
 
 	client_close();
 	run_until(conn_gone, fz_now() + TEARDOWN_MS);
+	if (!conn_gone())	/* starved? (see STARVED_MS) */
+		run_until(conn_gone, fz_now() + STARVED_MS);
 	if (!conn_gone())
 		fz_fail("the connection was not freed within %d ms of the "
 		    "client's close (count %zu)", TEARDOWN_MS, T.active);
 	up_pool_ref(T.pool);
 	up_pool_retire(T.pool);
 	run_until(pool_empty, fz_now() + TEARDOWN_MS);
+	if (!pool_empty())
+		run_until(pool_empty, fz_now() + STARVED_MS);
 	if (!pool_empty()) {
 		memset(&sl, 0, sizeof(sl));
 		up_status(T.pool, &sl, su, 4);
