@@ -160,12 +160,16 @@ item(struct conn *c, const struct fcgi_item *it, const char **why)
 		/* Relayed records lose their padding: it carries nothing. */
 		fcgi_enc_header(h, type, it->i_rec.r_id, it->i_rec.r_clen, 0);
 		req_input(r, h, sizeof(h));
+		r->r_owed = it->i_rec.r_clen;
 		return (0);
 	case FCGI_ITEM_CONTENT:
 		if (type == FCGI_PARAMS)
 			req_params(r, it->i_data, it->i_len);
-		else
+		else {
 			req_input(r, it->i_data, it->i_len);
+			r->r_owed -= it->i_len < r->r_owed ? it->i_len :
+			    r->r_owed;
+		}
 		return (0);
 	case FCGI_ITEM_END:
 		break;

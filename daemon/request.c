@@ -763,7 +763,14 @@ relay_done(struct req *r)
 	if (r->r_id != 0)
 		r->r_ctx->x_stats->sa_relayed++;
 	fcgi_dec_init(&u->u_dec, FCGI_SIDE_APP);
-	if (up_pool_capacity(r->r_ctx->x_pool) > 0)
+	/*
+	 * php-fpm may answer before it has the whole request: a record we
+	 * began to send it is then cut, and the connection cannot carry
+	 * another request (fuzz_conn's find: the next one read as garbage).
+	 */
+	if (r->r_owed > 0)
+		up_drop(u);
+	else if (up_pool_capacity(r->r_ctx->x_pool) > 0)
 		up_release(u);
 	else if (r->r_keep)
 		kept = u;	/* no pool: kept because the web server keeps */

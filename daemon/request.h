@@ -120,6 +120,9 @@ struct req {
 						   not read */
 	size_t			 r_held;	/* bytes of php-fpm's record
 						   not yet whole */
+	size_t			 r_owed;	/* content of the record on
+						   its way to php-fpm not yet
+						   sent (a front's STDIN) */
 	struct params		*r_params;	/* while collecting */
 	struct fcgi_nv		 r_nv;
 	size_t			 r_pbytes;	/* in x_params_used */
