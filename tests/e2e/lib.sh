@@ -257,6 +257,15 @@ expect() {	# expect KEY VALUE  (against $RESP)
 	[ "$got" = "$2" ] || fail "$1: want '$2', got '$got'"
 }
 log_has() { grep -q -- "$1" "$T/daemon.log" || fail "log lacks: $1"; }
+# log_wait PATTERN: log_has, after waiting up to 5 s for the line.
+log_wait() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q -- "$1" "$T/daemon.log" && return 0
+		sleep 0.05
+	done
+	fail "log lacks (5 s): $1"
+}
 log_lacks() { ! grep -q -- "$1" "$T/daemon.log" || fail "log has: $1"; }
 good_request() {	# after bad input: the daemon still answers
 	local r

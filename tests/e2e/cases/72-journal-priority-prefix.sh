@@ -16,9 +16,8 @@ wait_for "$T/fcn.sock"
 # Upstream down: a warn line and an info line for the 502 answer.
 env -i REQUEST_METHOD=GET SCRIPT_FILENAME=/x.php \
     cgi-fcgi -bind -connect "$T/fcn.sock" > /dev/null 2>&1
-sleep 0.2
 log_has '^<6>info app=- started: '
-log_has '^<4>warn app=e2e upstream 127.0.0.1:'
+log_wait '^<4>warn app=e2e upstream 127.0.0.1:'
 log_lacks '^info app='
 stop_daemon
 # A JOURNAL_STREAM that is not our stderr: plain lines.
