@@ -40,7 +40,6 @@ static int	listen_clones(struct listener *, const struct cfg_app *);
 static int	worker_tcp(struct listener *, size_t);
 static int	worker_shared(struct listener *);
 static void	xaccept_cb(evutil_socket_t, short, void *);
-static void	xwait_cb(evutil_socket_t, short, void *);
 static int	busiest(const struct listener_env *);
 static void	conns_publish(const struct listener_env *);
 static void	accept_error(struct listener *, int);
@@ -325,9 +324,6 @@ listener_close(struct listener *l)
 	if (l->l_xev != NULL)
 		event_free(l->l_xev);
 	l->l_xev = NULL;
-	if (l->l_xwait != NULL)
-		event_free(l->l_xwait);
-	l->l_xwait = NULL;
 	if (l->l_xfd >= 0)
 		close(l->l_xfd);
 	l->l_xfd = -1;
@@ -525,8 +521,6 @@ worker_shared(struct listener *l)
 	    epoll_ctl(l->l_xfd, EPOLL_CTL_ADD, fd, &ev) < 0 ||
 	    (l->l_xev = event_new(l->l_env->le_base, l->l_xfd,
 	    EV_READ | EV_PERSIST, xaccept_cb, l)) == NULL ||
-	    (l->l_xwait = evtimer_new(l->l_env->le_base, xwait_cb, l)) ==
-	    NULL ||
 	    event_add(l->l_xev, NULL) < 0) {
 		log_error(l->l_app->a_name, "listen %s: exclusive wake-ups: "
 		    "%s", l->l_key, strerror(errno));
@@ -538,31 +532,36 @@ worker_shared(struct listener *l)
 /*
  * A shared socket has a connection: accept one per wake-up.  A batch would
  * let the first worker woken take a burst of new connections (nginx's
- * kept upstream connections, 64 at once) and keep them all; one at a time,
- * the next arrival while this worker is busy wakes another.
+ * kept upstream connections, 64 at once) and keep them all.
  */
 static void
 xaccept_cb(evutil_socket_t xfd, short ev, void *arg)
 {
-	static const struct timeval	 step = { 0, 1000 };
-	struct listener			*l = arg;
-	struct sockaddr_storage		 ss;
-	socklen_t			 len = sizeof(ss);
-	int				 fd;
+	struct epoll_event	 xev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	struct listener		*l = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 fd, lfd;
 
 	(void)xfd;
 	(void)ev;
 	if (l->l_paused || l->l_lev == NULL)
 		return;
-	if (!l->l_xforce && busiest(l->l_env)) {
-		/* Step aside 1 ms: meanwhile arrivals wake another worker. */
-		event_del(l->l_xev);
-		evtimer_add(l->l_xwait, &step);
-		return;
+	lfd = evconnlistener_get_fd(l->l_lev);
+	if (busiest(l->l_env)) {
+		/*
+		 * Behind the others: an exclusive wake-up goes to the first
+		 * waiter in the socket's queue, and a worker that stays
+		 * first takes every connection (64 kept ones from a burst,
+		 * measured).  Leaving and joining puts it at the end.  It
+		 * still accepts this one: a worker that let it go would
+		 * leave it to a worker nobody woke.
+		 */
+		epoll_ctl(l->l_xfd, EPOLL_CTL_DEL, lfd, NULL);
+		epoll_ctl(l->l_xfd, EPOLL_CTL_ADD, lfd, &xev);
 	}
-	l->l_xforce = 0;
-	fd = accept4(evconnlistener_get_fd(l->l_lev), (struct sockaddr *)&ss,
-	    &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0)
 		accept_cb(l->l_lev, fd, (struct sockaddr *)&ss, (int)len, l);
 	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
@@ -570,23 +569,10 @@ xaccept_cb(evutil_socket_t xfd, short ev, void *arg)
 		accept_error(l, errno);
 }
 
-/* Back from a step aside: the next connection is ours whatever. */
-static void
-xwait_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct listener	*l = arg;
-
-	(void)fd;
-	(void)ev;
-	l->l_xforce = 1;
-	if (!l->l_paused && !l->l_draining && !l->l_env->le_quitting)
-		listener_enable(l, 1);
-}
-
 /*
  * This worker holds more front connections than another running worker
- * of its generation by more than 2: it lets the next one go elsewhere
- * (nginx's accept_disabled, with the workers' counts in shared memory).
+ * of its generation, by more than 2 (the workers' counts are in shared
+ * memory).
  */
 static int
 busiest(const struct listener_env *e)

@@ -66,8 +66,6 @@ struct listener {
 	int			 l_xfd;		/* shared socket in a worker:
 						   EPOLLEXCLUSIVE set, or -1 */
 	struct event		*l_xev;		/* its readiness */
-	struct event		*l_xwait;	/* back after a step aside */
-	int			 l_xforce;	/* accept the next at once */
 	struct listener		*l_next;
 };
 
