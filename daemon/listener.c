@@ -43,6 +43,7 @@ static void	xaccept_cb(evutil_socket_t, short, void *);
 static int	busiest(const struct listener_env *);
 static void	conns_publish(const struct listener_env *);
 static void	accept_error(struct listener *, int);
+static size_t	max_conns(const struct listener *);
 static int	listen_fd(struct listener *, const struct cfg_app *,
 		    const struct cfg *);
 static void	conn_closed(void *);
@@ -376,14 +377,23 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	e->le_nconns++;
 	conns_publish(e);
 	conn_accept(&cs, fd, sa, salen);
-	if (l->l_nconns >= (size_t)l->l_app->a_max_connections &&
-	    !l->l_paused && l->l_lev != NULL) {
+	if (l->l_nconns >= max_conns(l) && !l->l_paused && l->l_lev != NULL) {
 		/* SPEC §3.2: at the limit, stop accepting until one closes. */
 		l->l_paused = 1;
 		listener_enable(l, 0);
-		log_warn(l->l_app->a_name, "max_connections %ld reached",
-		    l->l_app->a_max_connections);
+		log_warn(l->l_app->a_name, "max_connections %ld reached%s",
+		    l->l_app->a_max_connections, e->le_workers > 1 ?
+		    " (this worker's share)" : "");
 	}
+}
+
+/* max_connections, or with workers each one's share (as the pool's). */
+static size_t
+max_conns(const struct listener *l)
+{
+	size_t	n = l->l_env->le_workers;
+
+	return (((size_t)l->l_app->a_max_connections + n - 1) / n);
 }
 
 /* A connection of l is gone: accept again, free a drained listener. */
@@ -398,8 +408,7 @@ conn_closed(void *arg)
 	conns_publish(e);
 	if (l->l_draining && l->l_nconns == 0)
 		listener_free(l);
-	else if (l->l_paused && l->l_nconns <
-	    (size_t)l->l_app->a_max_connections) {
+	else if (l->l_paused && l->l_nconns < max_conns(l)) {
 		l->l_paused = 0;
 		if (!e->le_quitting)
 			listener_enable(l, 1);
