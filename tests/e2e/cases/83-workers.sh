@@ -89,6 +89,11 @@ for tgt in 127.0.0.1:$WP "$T/w.sock" "$T/ws.sock"; do
 	    fail "$tgt: sum is not the total: $s"
 	[ "${w1:-0}" -gt 0 ] && [ "${w2:-0}" -gt 0 ] ||
 	    fail "$tgt: a worker took no share: $s"
+	# The OpenMetrics page shows the same sum, whichever worker answers.
+	om=$(env -i REQUEST_METHOD=GET SCRIPT_NAME=/st QUERY_STRING=openmetrics \
+	    REMOTE_ADDR=127.0.0.1 cgi-fcgi -bind -connect "$tgt" 2>/dev/null |
+	    awk '$1 ~ /^fcgi_normalizer_requests_total/ { print $2 }')
+	[ "$om" = "${sum:-x}" ] || fail "$tgt: openmetrics requests_total $om, JSON $sum"
 done
 
 # A reload: trusted now; each worker of the new generation applies it.
