@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "daemon/gen.h"
+#include "daemon/log.h"
 #include "daemon/status.h"
 
 /* The per-app counters, a list that only grows (apps are few). */
@@ -19,8 +20,9 @@ struct gen_stats {
 /* One event loop per process: the registry is the process's. */
 static struct gen_stats	*stats_head;
 /* workers > 1: the shared slots, and this process's. */
-static struct gen_slot	*slots;
+static char		*slots;
 static size_t		 nslots;
+static size_t		 stride;	/* bytes of a slot */
 static size_t		 myslot;
 
 struct gen *
@@ -54,14 +56,19 @@ gen_unref(struct gen *g)
 static struct status_app *
 slot_app(const char *name)
 {
-	struct gen_share	*a = slots[myslot].gl_apps;
+	struct gen_slot		*sl = gen_slot_at(myslot);
+	struct gen_share	*a = sl->gl_apps;
 	size_t			 i;
 
-	for (i = 0; i < GEN_APPS_MAX && a[i].gs_app.sa_name[0]; i++)
+	for (i = 0; i < sl->gl_napps && a[i].gs_app.sa_name[0]; i++)
 		if (strcmp(a[i].gs_app.sa_name, name) == 0)
 			return (&a[i].gs_app);
-	if (i == GEN_APPS_MAX)
+	if (i == sl->gl_napps) {
+		log_error(NULL, "counters of app \"%s\": the shared memory "
+		    "was made for %zu apps at start; a restart makes more",
+		    name, sl->gl_napps);
 		return (NULL);
+	}
 	snprintf(a[i].gs_app.sa_name, sizeof(a[i].gs_app.sa_name), "%s",
 	    name);
 	a[i].gs_app.sa_start = time(NULL);
@@ -99,47 +106,56 @@ gen_stats_free(void)
 }
 
 int
-gen_stats_share(size_t n)
+gen_stats_share(size_t n, size_t apps)
 {
 	void	*m;
+	size_t	 k;
 
-	m = mmap(NULL, n * sizeof(*slots), PROT_READ | PROT_WRITE,
+	apps = apps > GEN_APPS_MAX ? GEN_APPS_MAX : apps;
+	stride = sizeof(struct gen_slot) + apps * sizeof(struct gen_share);
+	m = mmap(NULL, n * stride, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return (-1);
 	slots = m;
 	nslots = n;
 	myslot = 0;
+	for (k = 0; k < n; k++)
+		gen_slot_at(k)->gl_napps = apps;
 	return (0);
 }
 
-struct gen_slot *
-gen_slots(size_t *n)
+size_t
+gen_nslots(void)
 {
-	*n = nslots;
-	return (slots);
+	return (nslots);
+}
+
+struct gen_slot *
+gen_slot_at(size_t k)
+{
+	return ((struct gen_slot *)(void *)(slots + k * stride));
 }
 
 struct gen_slot *
 gen_slot_use(size_t k)
 {
 	myslot = k;
-	return (&slots[k]);
+	return (gen_slot_at(k));
 }
 
 struct gen_slot *
 gen_slot_mine(void)
 {
-	return (slots != NULL && myslot > 0 ? &slots[myslot] : NULL);
+	return (slots != NULL && myslot > 0 ? gen_slot_at(myslot) : NULL);
 }
 
 struct gen_share *
 gen_share_of(struct status_app *sa)
 {
-	char		*p = (char *)sa, *lo = (char *)slots;
+	char		*p = (char *)sa;
 
-	if (slots == NULL || p < lo ||
-	    p >= lo + nslots * sizeof(*slots))
+	if (slots == NULL || p < slots || p >= slots + nslots * stride)
 		return (NULL);
 	return ((struct gen_share *)(void *)(p -
 	    offsetof(struct gen_share, gs_app)));
@@ -150,7 +166,7 @@ gen_share_find(struct gen_slot *sl, const char *name)
 {
 	size_t	i;
 
-	for (i = 0; i < GEN_APPS_MAX && sl->gl_apps[i].gs_app.sa_name[0]; i++)
+	for (i = 0; i < sl->gl_napps && sl->gl_apps[i].gs_app.sa_name[0]; i++)
 		if (strcmp(sl->gl_apps[i].gs_app.sa_name, name) == 0)
 			return (&sl->gl_apps[i]);
 	return (NULL);

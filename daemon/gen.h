@@ -26,7 +26,7 @@
  * new generation, takes a free slot and adds to what is there, so the
  * sum over all slots never goes back.
  */
-#define GEN_APPS_MAX	256	/* apps with counters, per slot */
+#define GEN_APPS_MAX	256	/* apps with counters, per slot, at most */
 #define GEN_UP_MAX	16	/* upstream rows shared per app */
 
 /* What one worker shows of one app: counters, and gauges it publishes. */
@@ -42,7 +42,8 @@ struct gen_slot {
 						   by the master at its end */
 	unsigned		gl_gen;		/* its generation */
 	size_t			gl_conns;	/* front connections now */
-	struct gen_share	gl_apps[GEN_APPS_MAX];
+	size_t			gl_napps;	/* room in gl_apps */
+	struct gen_share	gl_apps[];
 };
 
 struct gen {
@@ -59,10 +60,14 @@ void		 gen_unref(struct gen *);
 struct status_app *gen_app_stats(const char *name);
 /* At exit: every app's counters freed. */
 void		 gen_stats_free(void);
-/* The master, before any app's counters: n slots shared.  0 or -1. */
-int		 gen_stats_share(size_t n);
-/* The slots (NULL, 0 when not shared). */
-struct gen_slot	*gen_slots(size_t *n);
+/*
+ * The master, before any app's counters: n slots shared, each with room
+ * for apps apps (at most GEN_APPS_MAX).  0, or -1 with errno.
+ */
+int		 gen_stats_share(size_t n, size_t apps);
+/* The number of slots (0 when not shared), and slot k. */
+size_t		 gen_nslots(void);
+struct gen_slot	*gen_slot_at(size_t k);
 /* In a worker: its slot k, from now on gen_app_stats' home. */
 struct gen_slot	*gen_slot_use(size_t k);
 /* This process's slot in a worker, else NULL. */

@@ -587,15 +587,16 @@ static int
 busiest(const struct listener_env *e)
 {
 	struct gen_slot	*me = gen_slot_mine(), *gs;
-	size_t		 n, k;
+	size_t		 k;
 
-	if (me == NULL || (gs = gen_slots(&n)) == NULL)
+	if (me == NULL)
 		return (0);
-	for (k = 1; k < n; k++)
-		if (&gs[k] != me && gs[k].gl_alive &&
-		    gs[k].gl_gen == me->gl_gen && gs[k].gl_conns + 2 <
-		    e->le_nconns)
+	for (k = 1; k < gen_nslots(); k++) {
+		gs = gen_slot_at(k);
+		if (gs != me && gs->gl_alive && gs->gl_gen == me->gl_gen &&
+		    gs->gl_conns + 2 < e->le_nconns)
 			return (1);
+	}
 	return (0);
 }
 

@@ -114,18 +114,16 @@ alive(const struct master *m)
 static void
 reap(struct master *m)
 {
-	struct gen_slot	*gs;
-	size_t		 k, n;
+	size_t		 k;
 	pid_t		 pid;
 	int		 st;
 
-	gs = gen_slots(&n);
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		for (k = 1; k < m->m_nslots && m->m_w[k].w_pid != pid; k++)
 			continue;
 		if (k == m->m_nslots)
 			continue;
-		gs[k].gl_alive = 0;
+		gen_slot_at(k)->gl_alive = 0;
 		if (m->m_w[k].w_gen == m->m_gen && !m->m_stop) {
 			if (WIFSIGNALED(st))
 				log_warn(NULL, "worker %zu (pid %ld) killed by "

@@ -1033,7 +1033,7 @@ workers_sum(struct req *r, struct status_live *sl, struct status_upstream *su,
 	if (me == NULL)
 		return (0);
 	gen_share_put(me, sl, su);
-	slot = gen_slots(&n);
+	n = gen_nslots();
 	*sum = calloc(1, sizeof(**sum));
 	*w = calloc(n, sizeof(**w));
 	if (*sum == NULL || *w == NULL)
@@ -1042,14 +1042,15 @@ workers_sum(struct req *r, struct status_live *sl, struct status_upstream *su,
 	memset(totu, 0, sizeof(totu));
 	memcpy((*sum)->sa_name, me->gs_app.sa_name, sizeof((*sum)->sa_name));
 	for (k = 0; k < n; k++) {
-		if ((e = gen_share_find(&slot[k], me->gs_app.sa_name)) == NULL)
+		slot = gen_slot_at(k);
+		if ((e = gen_share_find(slot, me->gs_app.sa_name)) == NULL)
 			continue;
-		status_add(*sum, &tot, &e->gs_app, slot[k].gl_alive ?
+		status_add(*sum, &tot, &e->gs_app, slot->gl_alive ?
 		    &e->gs_live : &none);
-		if (!slot[k].gl_alive)
+		if (!slot->gl_alive)
 			continue;
 		status_add_upstreams(totu, e->gs_up, me->gs_live.sl_nup);
-		(*w)[nw++] = (struct status_worker){ (long)slot[k].gl_pid,
+		(*w)[nw++] = (struct status_worker){ (long)slot->gl_pid,
 		    &e->gs_app, &e->gs_live };
 	}
 	for (i = 0; i < me->gs_live.sl_nup; i++) {

@@ -446,10 +446,13 @@ srv_init(struct server *s, struct cfg *cfg, const char *path, int level,
 	if (log_init("stderr", (int)cfg->c_level) < 0)
 		fatalx("log: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	/* Slot 0 is the master's; each worker of up to 3 generations
-	   (a reload while two drain) has its own. */
+	/*
+	 * Slot 0 is the master's; each worker of up to 3 generations (a
+	 * reload while two drain) has its own.  Room for twice the apps of
+	 * now and 16 more: apps a reload adds need counters too.
+	 */
 	up_set_workers(n);
-	if (gen_stats_share(1 + 3 * n) < 0)
+	if (gen_stats_share(1 + 3 * n, cfg->c_napps * 2 + 16) < 0)
 		fatalx("shared counters: %s", strerror(errno));
 	loop_init(s);
 	if (apply(s, cfg) < 0)
