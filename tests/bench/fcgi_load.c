@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_fcgi.h"
+
 #define FL_REQ_CAP	2048
 #define FL_IN_CAP	16384
 #define FL_CONNS_MAX	4096
@@ -68,8 +70,6 @@ static void	die(const char *) __attribute__((noreturn));
 static uint64_t	now_ns(void);
 static int	fl_addr(struct fl *, const char *);
 static void	fl_build(struct fl *);
-static size_t	fl_pair(uint8_t *, const char *, const char *);
-static void	fl_header(uint8_t *, int, size_t, size_t);
 static void	fl_start(struct fl *, struct fl_conn *);
 static void	fl_event(struct fl *, struct fl_conn *, uint32_t);
 static int	fl_send(struct fl *, struct fl_conn *);
@@ -252,50 +252,22 @@ fl_build(struct fl *f)
 	uint8_t		*p = f->f_req;
 	size_t		 i, len = 0;
 
-	fl_header(p, FCGI_BEGIN_REQUEST, 8, 0);
+	bench_header(p, FCGI_BEGIN_REQUEST, 1, 8, 0);
 	memset(p + FCGI_HEADER_LEN, 0, 8);
 	p[FCGI_HEADER_LEN + 1] = FCGI_RESPONDER;
 	p[FCGI_HEADER_LEN + 2] = f->f_keep ? FCGI_KEEP_CONN : 0;
 	p += 2 * FCGI_HEADER_LEN;
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
-		len += fl_pair(p + FCGI_HEADER_LEN + len, params[i][0],
+		len += bench_pair(p + FCGI_HEADER_LEN + len, params[i][0],
 		    params[i][1]);
-	fl_header(p, FCGI_PARAMS, len, (8 - len % 8) % 8);
+	bench_header(p, FCGI_PARAMS, 1, len, (8 - len % 8) % 8);
 	p += FCGI_HEADER_LEN + len;
 	memset(p, 0, (8 - len % 8) % 8);
 	p += (8 - len % 8) % 8;
-	fl_header(p, FCGI_PARAMS, 0, 0);
-	fl_header(p + FCGI_HEADER_LEN, FCGI_STDIN, 0, 0);
+	bench_header(p, FCGI_PARAMS, 1, 0, 0);
+	bench_header(p + FCGI_HEADER_LEN, FCGI_STDIN, 1, 0, 0);
 	p += 2 * FCGI_HEADER_LEN;
 	f->f_reqlen = (size_t)(p - f->f_req);
-}
-
-/* A pair of short (< 128 bytes) strings with 1-byte lengths. */
-static size_t
-fl_pair(uint8_t *p, const char *name, const char *value)
-{
-	size_t	 nl = strlen(name), vl = strlen(value);
-
-	p[0] = (uint8_t)nl;
-	p[1] = (uint8_t)vl;
-	memcpy(p + 2, name, nl);
-	memcpy(p + 2 + nl, value, vl);
-	return (2 + nl + vl);
-}
-
-static void
-fl_header(uint8_t *p, int type, size_t clen, size_t plen)
-{
-	FCGI_Header	 h = {
-		.version = FCGI_VERSION_1,
-		.type = (unsigned char)type,
-		.requestIdB0 = 1,
-		.contentLengthB1 = (unsigned char)(clen >> 8),
-		.contentLengthB0 = (unsigned char)clen,
-		.paddingLength = (unsigned char)plen,
-	};
-
-	memcpy(p, &h, sizeof(h));
 }
 
 /*

@@ -36,6 +36,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_fcgi.h"
+
 /*
  * Input waits here only while a record is incomplete: PARAMS, STDIN and
  * DATA content is dropped as it arrives, so only BEGIN_REQUEST and
@@ -116,8 +118,6 @@ static void	nf_get_values(struct nf *, struct nf_conn *, const uint8_t *,
 static int	nf_pair_len(const uint8_t *, size_t, size_t *, size_t *);
 static void	nf_answer(struct nf *, struct nf_conn *, unsigned);
 static void	nf_end(struct nf_conn *, unsigned, int);
-static size_t	nf_put_header(uint8_t *, int, unsigned, size_t, size_t);
-static size_t	nf_put_pair(uint8_t *, const char *, const char *);
 static int	nf_flush(struct nf_conn *);
 static void	nf_cleanup(struct nf *);
 
@@ -207,14 +207,14 @@ nf_setup(struct nf *s)
 	    sizeof(s->n_answer), "n_answer holds the answer");
 	_Static_assert(sizeof(NF_BODY) - 1 + 7 + 4 * FCGI_HEADER_LEN <=
 	    NF_ANSWER_MAX, "NF_ANSWER_MAX bounds the answer");
-	p += nf_put_header(p, FCGI_STDOUT, 0, sizeof(NF_BODY) - 1,
+	p += bench_header(p, FCGI_STDOUT, 0, sizeof(NF_BODY) - 1,
 	    (8 - (sizeof(NF_BODY) - 1) % 8) % 8);
 	memcpy(p, NF_BODY, sizeof(NF_BODY) - 1);
 	p += sizeof(NF_BODY) - 1;
 	memset(p, 0, (8 - (sizeof(NF_BODY) - 1) % 8) % 8);
 	p += (8 - (sizeof(NF_BODY) - 1) % 8) % 8;
-	p += nf_put_header(p, FCGI_STDOUT, 0, 0, 0);
-	p += nf_put_header(p, FCGI_END_REQUEST, 0, 8, 0);
+	p += bench_header(p, FCGI_STDOUT, 0, 0, 0);
+	p += bench_header(p, FCGI_END_REQUEST, 0, 8, 0);
 	memset(p, 0, 8);	/* appStatus 0, FCGI_REQUEST_COMPLETE */
 	p += 8;
 	s->n_answerlen = (size_t)(p - s->n_answer);
@@ -573,7 +573,7 @@ nf_record(struct nf *s, struct nf_conn *c, const uint8_t *p, size_t *len)
 		return (0);	/* dropped as they come */
 	}
 	if (id == FCGI_NULL_REQUEST_ID) {	/* FastCGI 1.0 §4.2 */
-		c->nc_outlen += nf_put_header(c->nc_out + c->nc_outlen,
+		c->nc_outlen += bench_header(c->nc_out + c->nc_outlen,
 		    FCGI_UNKNOWN_TYPE, 0, 8, 0);
 		memset(c->nc_out + c->nc_outlen, 0, 8);
 		c->nc_out[c->nc_outlen] = (uint8_t)type;
@@ -632,12 +632,12 @@ nf_get_values(struct nf *s, struct nf_conn *c, const uint8_t *p, size_t len)
 			if (!(seen & (1u << i)) && nl == strlen(names[i]) &&
 			    memcmp(p + off, names[i], nl) == 0) {
 				seen |= 1u << i;
-				q += nf_put_pair(q, names[i],
+				q += bench_pair(q, names[i],
 				    i == 2 ? "0" : max);
 			}
 		off += nl + vl;
 	}
-	nf_put_header(out, FCGI_GET_VALUES_RESULT, 0,
+	bench_header(out, FCGI_GET_VALUES_RESULT, 0,
 	    (size_t)(q - out) - FCGI_HEADER_LEN, 0);
 	c->nc_outlen += (size_t)(q - out);
 }
@@ -684,7 +684,7 @@ nf_end(struct nf_conn *c, unsigned id, int status)
 {
 	uint8_t	*p = c->nc_out + c->nc_outlen;
 
-	p += nf_put_header(p, FCGI_END_REQUEST, id, 8, 0);
+	p += bench_header(p, FCGI_END_REQUEST, id, 8, 0);
 	memset(p, 0, 8);
 	p[4] = (uint8_t)status;
 	c->nc_outlen += FCGI_HEADER_LEN + 8;
@@ -692,36 +692,6 @@ nf_end(struct nf_conn *c, unsigned id, int status)
 		c->nc_id = 0;
 		c->nc_closing = !c->nc_keep;
 	}
-}
-
-static size_t
-nf_put_header(uint8_t *p, int type, unsigned id, size_t clen, size_t plen)
-{
-	FCGI_Header	 h = {
-		.version = FCGI_VERSION_1,
-		.type = (unsigned char)type,
-		.requestIdB1 = (unsigned char)(id >> 8),
-		.requestIdB0 = (unsigned char)id,
-		.contentLengthB1 = (unsigned char)(clen >> 8),
-		.contentLengthB0 = (unsigned char)clen,
-		.paddingLength = (unsigned char)plen,
-	};
-
-	memcpy(p, &h, sizeof(h));
-	return (sizeof(h));
-}
-
-/* A pair of short (< 128 bytes) strings with 1-byte lengths. */
-static size_t
-nf_put_pair(uint8_t *p, const char *name, const char *value)
-{
-	size_t	 nl = strlen(name), vl = strlen(value);
-
-	p[0] = (uint8_t)nl;
-	p[1] = (uint8_t)vl;
-	memcpy(p + 2, name, nl);
-	memcpy(p + 2 + nl, value, vl);
-	return (2 + nl + vl);
 }
 
 /* Returns 0 (nc_outlen is 0 once all went out) or -1: the peer is gone. */
