@@ -18,7 +18,7 @@ static enum pp_status	v2_fixed(struct pp_dec *);
 static size_t		v2_tlv(struct pp_dec *, const uint8_t *, size_t,
 			    enum pp_status *);
 static void		tlv_keep(struct pp_dec *, const uint8_t *, size_t);
-static void		ssl_keep(struct pp_result *, const uint8_t *, size_t);
+static void		ssl_keep(struct pp_result *, const uint8_t *, size_t, int);
 static enum pp_status	v2_feed(struct pp_dec *, const uint8_t *, size_t,
 			    size_t *);
 static int		printable(const uint8_t *, size_t);
@@ -195,11 +195,13 @@ printable(const uint8_t *s, size_t len)
 
 /*
  * PP2_TYPE_SSL (proxy-protocol.txt §2.2.5): client bits, verify (big
- * endian), then sub-TLVs, of which the client's CN is kept (SPEC §4.10).
- * v holds the first len bytes of the value; len >= 5 was checked.
+ * endian), then sub-TLVs, of which the client's CN is kept (SPEC §4.10),
+ * and its certificate when certs (the caller gave a buffer for it: the
+ * value is then there whole).  v holds the first len bytes of the value;
+ * len >= 5 was checked.
  */
 static void
-ssl_keep(struct pp_result *r, const uint8_t *v, size_t len)
+ssl_keep(struct pp_result *r, const uint8_t *v, size_t len, int certs)
 {
 	size_t	off, sl;
 
@@ -211,7 +213,7 @@ ssl_keep(struct pp_result *r, const uint8_t *v, size_t len)
 		sl = (size_t)((v[off + 1] << 8) | v[off + 2]);
 		if (sl > len - off - 3)
 			break;		/* past what was kept */
-		if (v[off] == PP2_SUBTYPE_SSL_CLIENT_CERT && sl > 0) {
+		if (v[off] == PP2_SUBTYPE_SSL_CLIENT_CERT && sl > 0 && certs) {
 			r->r_ssl_cert = v + off + 3;
 			r->r_ssl_cert_len = sl;
 		}
@@ -242,7 +244,7 @@ tlv_keep(struct pp_dec *d, const uint8_t *v, size_t len)
 	switch (d->d_ttype) {
 	case PP2_TYPE_SSL:
 		cap = d->d_ssl != NULL ? d->d_sslcap : PP_AUTHORITY_MAX;
-		ssl_keep(r, v, len < cap ? len : cap);
+		ssl_keep(r, v, len < cap ? len : cap, d->d_ssl != NULL);
 		break;
 	case PP2_TYPE_AUTHORITY:
 		if (len <= sizeof(r->r_authority) && printable(v, len)) {
