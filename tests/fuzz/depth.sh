@@ -10,9 +10,10 @@ cd "$(dirname "$0")/../.."
 LOG=tests/fuzz/depth.log
 
 if [ "${1:-}" = "--table" ]; then
-	awk '!/^#/ { n[$2] += $4; s[$2] += $3; r[$2]++; if ($5 != 0) c[$2]++ }
-	    END { for (t in n) printf "| `fuzz_%s` | %d | %.1f M | %.1f h | %d |\n",
-	        t, r[t], n[t] / 1e6, s[t] / 3600, c[t] }' "$LOG" | sort
+	awk '!/^#/ { n[$2] += $4; s[$2] += $3; r[$2]++; d[$2] = substr($1, 1, 10)
+	    if ($5 != 0) c[$2]++ }
+	    END { for (t in n) printf "| `fuzz_%s` | %d | %.2f M | %.1f h | %s | %d |\n",
+	        t, r[t], n[t] / 1e6, s[t] / 3600, d[t], c[t] }' "$LOG" | sort
 	exit 0
 fi
 t=${1:?target}
