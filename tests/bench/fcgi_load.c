@@ -189,11 +189,6 @@ static int
 fl_addr(struct fl *f, const char *addr)
 {
 	struct sockaddr_un	*sun = (struct sockaddr_un *)&f->f_addr;
-	struct addrinfo		 hints = { .ai_socktype = SOCK_STREAM,
-				    .ai_flags = AI_NUMERICHOST |
-				    AI_NUMERICSERV };
-	struct addrinfo		*res;
-	char			 host[256], *port;
 
 	if (strncmp(addr, "unix:", 5) == 0 || addr[0] == '/') {
 		addr += addr[0] == '/' ? 0 : 5;
@@ -204,21 +199,7 @@ fl_addr(struct fl *f, const char *addr)
 		f->f_addrlen = sizeof(*sun);
 		return (0);
 	}
-	if (strlen(addr) >= sizeof(host) || strrchr(addr, ':') == NULL)
-		return (-1);
-	strcpy(host, addr);
-	port = strrchr(host, ':');
-	*port++ = '\0';
-	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
-		port[-2] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return (-1);
-	memcpy(&f->f_addr, res->ai_addr, res->ai_addrlen);
-	f->f_addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return (0);
+	return (bench_tcp_addr(addr, &f->f_addr, &f->f_addrlen));
 }
 
 /*

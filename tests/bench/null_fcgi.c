@@ -272,37 +272,23 @@ nf_listen_unix(const char *path)
 static int
 nf_listen_tcp(const char *addr)
 {
-	struct addrinfo	 hints = { .ai_socktype = SOCK_STREAM,
-			    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-	struct addrinfo	*res;
-	char		 host[256], *port;
-	int		 fd, on = 1, rc;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 fd, on = 1;
 
-	if (strlen(addr) >= sizeof(host) || strrchr(addr, ':') == NULL) {
+	if (bench_tcp_addr(addr, &ss, &sslen) == -1) {
 		errno = EINVAL;
 		return (-1);
 	}
-	strcpy(host, addr);
-	port = strrchr(host, ':');
-	*port++ = '\0';
-	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
-		port[-2] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		errno = rc == EAI_SYSTEM ? errno : EINVAL;
-		return (-1);
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd != -1 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
 	    sizeof(on)) == -1 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, sslen) == -1 ||
 	    listen(fd, 4096) == -1)) {
 		close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(res);
 	return (fd);
 }
 
