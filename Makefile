@@ -174,7 +174,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC)
 # fuzz_conn drives a whole front connection of the daemon itself: every
 # daemon/ source but main.c, proto/ and config/, all compiled with the fuzz
 # flags, linked with the daemon's libraries (tests/fuzz/README.md).
-FUZZ_CONN_SRC	= tests/fuzz/fuzz_conn.c tests/fuzz/fpm_script.c \
+FUZZ_CONN_SRC	= tests/fuzz/fuzz_conn.c tests/fuzz/fpm_script.c tests/fuzz/vclock.c \
 		  $(filter-out daemon/main.c,$(DAEMON_SRC)) $(PROTO_SRC) \
 		  $(CONFIG_SRC)
 build/fuzz/fuzz_conn: $(FUZZ_CONN_SRC) tests/fuzz/fuzz_conn.h \

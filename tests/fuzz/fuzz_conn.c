@@ -10,6 +10,8 @@
  * dead upstream before the live one, 2 each, so that requests queue once
  * the dead one is marked down, and status and ping pages), all with
  * timeouts of 15-30 ms so that a stall shows as a timeout within the run.
+ * Those milliseconds are read on vclock.c's clock, which moves on at once
+ * whenever the loop would sleep: an input costs its CPU time only.
  * The daemon logs to a file the harness reads after every loop pass.
  *
  * An input:
@@ -1941,6 +1943,8 @@ report(void)
 	    app_names[T.app], T.trace, T.written, T.nout, T.closed,
 	    T.have_reason ? T.reason : "-", T.eof, T.unsure, T.broken, T.mux,
 	    T.dropped, begins, answers, T.values_recv, T.values_sent);
+	fprintf(stderr, "  the clock moved on %lld ms in all (vclock.c)\n",
+	    (long long)vclock_skew_ms());
 	for (i = 0; i < T.nrq; i++)
 		fprintf(stderr, "  id %u: begun %u ended %u%s%s%s\n",
 		    T.rq[i].id, T.rq[i].begins, T.rq[i].ends, T.rq[i].pd ?
@@ -2021,9 +2025,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		run_until(settled, fz_now() + SETTLE_MS);
 		/*
 		 * A loaded machine (ASan, two cores, fuzzers side by side)
-		 * can starve the loop: one more second before a stall is
-		 * called.  The daemon's timers here are 15-30 ms, so a stall
-		 * that ends by a timeout ends long before.
+		 * can starve the loop, and real time runs on while it waits
+		 * (all of it with FUZZ_CONN_REALTIME=1): one more second
+		 * before a stall is called.  The daemon's timers here are
+		 * 15-30 ms, so a stall that ends by a timeout ends long
+		 * before.
 		 */
 		if (!settled())
 			run_until(settled, fz_now() + STARVED_MS);

@@ -53,6 +53,9 @@ size_t		 fpm_open(void);
 /* BEGIN_REQUESTs and answers of this input (for the report). */
 void		 fpm_counts(unsigned *begins, unsigned *answers);
 
+/* How far vclock.c has moved the monotonic clocks on, in ms. */
+int64_t		 vclock_skew_ms(void);
+
 /*
  * An invariant failed: print what and the input's trace (the last log
  * lines, the ops), then abort() so that libFuzzer keeps the input.
