@@ -85,6 +85,7 @@ static void	watch_timer_cb(evutil_socket_t, short, void *);
 static void	linger_timer_cb(evutil_socket_t, short, void *);
 static void	req_settle(void *, struct req *);
 static void	req_ended(void *, struct req *, enum req_end, struct upc *);
+static void	drop_requests(struct conn *, unsigned);
 static void	req_close(void *, struct req *, const char *);
 static void	kept_unbound(void *);
 static void	kept_noop(void *, struct upc *);
@@ -759,6 +760,7 @@ req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
 	struct conn	*c = owner;
 	int		 keep = r->r_keep, mux = c->c_ctx.x_mux;
 	int		 mgmt = r == c->c_mgmt;
+	unsigned	 r_id = r->r_id;
 
 	enter(c);
 	c->c_proto->cp_ended(c, r, how);
@@ -779,6 +781,8 @@ req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
 	/* A GET_VALUES answered, even as unknown, leaves the rest be. */
 	if (c->c_state < CONN_FLUSH && (how == REQ_CUT || (!mgmt &&
 	    ((how == REQ_ANSWERED && !mux) || (!keep && !mux))))) {
+		if (c->c_nreqs > 0)	/* multiplexed, and cut */
+			drop_requests(c, r_id);
 		side_read_on(&c->c_front, 0);
 		if (c->c_state == CONN_QUIET)
 			quiet_end(c);
@@ -789,6 +793,28 @@ req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
 	c->c_kick = 1;
 	settle(c);
 	leave(c);
+}
+
+/*
+ * A broken answer closes a multiplexed connection under its other
+ * requests (SPEC §5.5: only a close tells the web server): each is
+ * aborted now, with its log line, not left to its timers while the
+ * connection flushes and lingers (fuzz_conn's find).
+ */
+static void
+drop_requests(struct conn *c, unsigned cut)
+{
+	size_t	i;
+
+	for (i = 0; i < FCGI_REQS_MAX; i++)
+		if (c->c_reqs[i] != NULL) {
+			req_log(c->c_reqs[i], LOG_LVL_INFO, "abort",
+			    "reason=\"php-fpm's answer to req=%u broke off: "
+			    "the connection closes\"", cut);
+			req_abort(c->c_reqs[i]);
+			c->c_reqs[i] = NULL;
+			c->c_nreqs--;
+		}
 }
 
 static void
