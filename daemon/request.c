@@ -578,6 +578,7 @@ encode(struct req *r)
 	evbuffer_commit_space(carry, &iov, 1);
 	r->r_ctx->x_params_used -= r->r_pbytes;
 	r->r_pbytes = 0;
+	r->r_wait.w_idempotent = params_idempotent(r->r_params);
 	req_arena_put(r->r_params);
 	r->r_params = NULL;
 	r->r_wait.w_retried_connect = r->r_wait.w_retried_reuse = 0;

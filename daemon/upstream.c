@@ -1042,14 +1042,23 @@ up_rcb_end(struct upc *u, int n)
 		return;
 	}
 	/*
-	 * A fresh connection reset before any answer was never accepted:
-	 * php-fpm closed its listening socket with it in the backlog
-	 * (stop, restart).  Nothing reached php-fpm; like a refused connect.
+	 * A fresh connection reset before any answer: php-fpm closed its
+	 * listening socket with it in the backlog (stop, restart), and
+	 * nothing reached php-fpm; or a worker read part of it and died
+	 * (killed, crashed) and the script may have run.  The socket does
+	 * not tell which: only a request that may run twice is retried
+	 * (as nginx does not retry a POST it sent), the others get a 502.
 	 */
 	if (u->u_active && !u->u_answered && n < 0 && errno == ECONNRESET) {
 		u->u_srv->us_bal->b_down_until = now_ms() +
 		    (uint64_t)u->u_pool->p_app->a_upstream_down_ms;
-		retry(u, RETRY_CONNECT, "connection reset before accept");
+		if (u->u_wait->w_idempotent)
+			retry(u, RETRY_CONNECT, "connection reset before "
+			    "any answer");
+		else
+			ops->failed(owner, "502 Bad Gateway", "connection "
+			    "reset before any answer, not retried: its "
+			    "method may not run twice");
 		return;
 	}
 	if (!u->u_active) {

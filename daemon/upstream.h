@@ -116,6 +116,7 @@ struct up_wait {
 	int			 w_queued;
 	int			 w_retried_connect;
 	int			 w_retried_reuse;
+	int			 w_idempotent;	/* may run twice (its method) */
 };
 
 enum up_got {

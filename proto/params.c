@@ -241,3 +241,24 @@ params_join(struct params *p, const char *name, size_t nlen, const char *sep,
 	p->p_used += total;
 	return (n);
 }
+
+int
+params_idempotent(const struct params *p)
+{
+	static const char *const	 m[] = { "GET", "HEAD", "OPTIONS",
+	    "TRACE", "PUT", "DELETE" };
+	const struct param		*e;
+	long				 i, last = -1;
+	size_t				 k;
+
+	for (i = params_find(p, PARAMS_STR("REQUEST_METHOD")); i >= 0;
+	    i = params_find_next(p, i, PARAMS_STR("REQUEST_METHOD")))
+		last = i;
+	if (last < 0 || (e = params_at(p, (size_t)last)) == NULL)
+		return (0);
+	for (k = 0; k < sizeof(m) / sizeof(m[0]); k++)
+		if (e->p_vlen == strlen(m[k]) &&
+		    memcmp(params_value(p, e), m[k], e->p_vlen) == 0)
+			return (1);
+	return (0);
+}

@@ -100,6 +100,13 @@ long		 params_join(struct params *, const char *name, size_t nlen,
 		    const char *sep, size_t seplen);
 /* Bytes of free room left in the arena. */
 size_t		 params_room(const struct params *);
+/*
+ * 1 when REQUEST_METHOD (its last occurrence, the one php-fpm reads) is
+ * one RFC 9110 calls idempotent (GET HEAD OPTIONS TRACE PUT DELETE):
+ * running it twice does what running it once does.  0 otherwise,
+ * absent included.
+ */
+int		 params_idempotent(const struct params *);
 
 /* Convenience: NUL-terminated name. */
 #define PARAMS_STR(s)	(s), (sizeof(s) - 1)

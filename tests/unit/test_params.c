@@ -88,6 +88,42 @@ test_params_prepend_and_find(void)
 	params_free(p);
 }
 
+/* Which requests may run twice (a retry after php-fpm may have read it). */
+static void
+test_params_idempotent(void)
+{
+	static const struct {
+		const char	*text;
+		int		 want;
+	} c[] = {
+		{ "REQUEST_METHOD=GET\n", 1 }, { "REQUEST_METHOD=HEAD\n", 1 },
+		{ "REQUEST_METHOD=PUT\n", 1 },
+		{ "REQUEST_METHOD=DELETE\n", 1 },
+		{ "REQUEST_METHOD=OPTIONS\n", 1 },
+		{ "REQUEST_METHOD=TRACE\n", 1 },
+		{ "REQUEST_METHOD=POST\n", 0 }, { "REQUEST_METHOD=PATCH\n", 0 },
+		{ "REQUEST_METHOD=LOCK\n", 0 }, { "REQUEST_METHOD=get\n", 0 },
+		{ "REQUEST_METHOD=GETX\n", 0 }, { "REQUEST_METHOD=GE\n", 0 },
+		{ "REQUEST_METHOD=\n", 0 }, { "SCRIPT_NAME=/x\n", 0 },
+		{ "", 0 },
+		/* php-fpm reads the last occurrence. */
+		{ "REQUEST_METHOD=GET\nREQUEST_METHOD=POST\n", 0 },
+		{ "REQUEST_METHOD=POST\nREQUEST_METHOD=GET\n", 1 },
+	};
+	struct params	*p;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		p = mk(c[i].text, 4096);
+		CU_ASSERT_EQUAL(params_idempotent(p), c[i].want);
+		params_free(p);
+	}
+	p = mk("REQUEST_METHOD=POST\nREQUEST_METHOD=GET\n", 4096);
+	params_remove_at(p, 1);		/* the removed one does not count */
+	CU_ASSERT_EQUAL(params_idempotent(p), 0);
+	params_free(p);
+}
+
 void
 suite_params(void)
 {
@@ -103,4 +139,6 @@ suite_params(void)
 	    test_params_full_is_a_status);
 	ADD_TEST(s, "params: prepend, find_next, reset",
 	    test_params_prepend_and_find);
+	ADD_TEST(s, "params: REQUEST_METHOD idempotent or not",
+	    test_params_idempotent);
 }
