@@ -781,7 +781,7 @@ req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
 	/* A GET_VALUES answered, even as unknown, leaves the rest be. */
 	if (c->c_state < CONN_FLUSH && (how == REQ_CUT || (!mgmt &&
 	    ((how == REQ_ANSWERED && !mux) || (!keep && !mux))))) {
-		if (c->c_nreqs > 0)	/* multiplexed, and cut */
+		if (how == REQ_CUT)	/* the others go with it */
 			drop_requests(c, r_id);
 		side_read_on(&c->c_front, 0);
 		if (c->c_state == CONN_QUIET)
@@ -796,25 +796,35 @@ req_ended(void *owner, struct req *r, enum req_end how, struct upc *kept)
 }
 
 /*
- * A broken answer closes a multiplexed connection under its other
- * requests (SPEC §5.5: only a close tells the web server): each is
- * aborted now, with its log line, not left to its timers while the
- * connection flushes and lingers (fuzz_conn's find).
+ * A broken answer closes the connection (SPEC §5.5: only a close tells
+ * the web server) under what else is in flight on it: the requests of a
+ * multiplexing web server, a GET_VALUES.  Each is ended now, with its log
+ * line, not left to its timers while the connection flushes and lingers
+ * (fuzz_conn's find).
  */
 static void
 drop_requests(struct conn *c, unsigned cut)
 {
-	size_t	i;
+	struct req	*r;
+	size_t		 i;
 
-	for (i = 0; i < FCGI_REQS_MAX; i++)
-		if (c->c_reqs[i] != NULL) {
-			req_log(c->c_reqs[i], LOG_LVL_INFO, "abort",
-			    "reason=\"php-fpm's answer to req=%u broke off: "
-			    "the connection closes\"", cut);
-			req_abort(c->c_reqs[i]);
-			c->c_reqs[i] = NULL;
-			c->c_nreqs--;
+	for (i = 0; i <= FCGI_REQS_MAX; i++) {
+		r = i < FCGI_REQS_MAX ? c->c_reqs[i] : c->c_mgmt;
+		if (r == NULL)
+			continue;
+		req_log(r, LOG_LVL_INFO, "abort", "reason=\"php-fpm's answer "
+		    "to %s%u broke off: the connection closes\"", cut > 0 ?
+		    "req=" : "a management record, id ", cut);
+		c->c_proto->cp_ended(c, r, REQ_CUT);
+		if (i == FCGI_REQS_MAX) {
+			c->c_mgmt = NULL;
+			req_free(r);
+			continue;
 		}
+		c->c_reqs[i] = NULL;
+		c->c_nreqs--;
+		req_abort(r);
+	}
 }
 
 static void

@@ -369,6 +369,7 @@ int
 req_management(struct req *r)
 {
 	evtimer_del(r->r_params_timer);
+	r->r_wait.w_idempotent = 1;	/* GET_VALUES asks, changes nothing */
 	req_arena_put(r->r_params);
 	r->r_params = NULL;
 	return (upstream(r));

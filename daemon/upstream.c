@@ -1046,19 +1046,23 @@ up_rcb_end(struct upc *u, int n)
 	 * listening socket with it in the backlog (stop, restart), and
 	 * nothing reached php-fpm; or a worker read part of it and died
 	 * (killed, crashed) and the script may have run.  The socket does
-	 * not tell which: only a request that may run twice is retried
-	 * (as nginx does not retry a POST it sent), the others get a 502.
+	 * not tell which: once bytes went out, only a request that may run
+	 * twice and whose bytes are all kept (u_replaying) is retried; the
+	 * others get a 502 (nginx does not retry a POST it sent either).
 	 */
 	if (u->u_active && !u->u_answered && n < 0 && errno == ECONNRESET) {
 		u->u_srv->us_bal->b_down_until = now_ms() +
 		    (uint64_t)u->u_pool->p_app->a_upstream_down_ms;
-		if (u->u_wait->w_idempotent)
+		if (!u->u_written || (u->u_wait->w_idempotent &&
+		    u->u_replaying))
 			retry(u, RETRY_CONNECT, "connection reset before "
 			    "any answer");
 		else
-			ops->failed(owner, "502 Bad Gateway", "connection "
-			    "reset before any answer, not retried: its "
-			    "method may not run twice");
+			ops->failed(owner, "502 Bad Gateway", u->u_replaying ?
+			    "connection reset before any answer, not "
+			    "retried: its method may not run twice" :
+			    "connection reset before any answer, not "
+			    "retried: its bytes are no longer kept");
 		return;
 	}
 	if (!u->u_active) {
