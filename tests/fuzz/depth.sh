@@ -7,6 +7,10 @@
 # A crash stops the run and is kept as build/fuzz/TARGET-crash-*; a run
 # stopped by SIGINT (libFuzzer's exit status 72) is counted up to there
 # and is not a find.
+# TARGET conn_fast is fuzz_conn built without sanitizers (faster); it
+# starts from fuzz_conn's seeds, and after the run what it kept is
+# replayed under build/fuzz/fuzz_conn (ASan+UBSan), the replay noted in
+# depth.log as a comment line.
 set -u
 cd "$(dirname "$0")/../.."
 LOG=tests/fuzz/depth.log
@@ -22,13 +26,14 @@ t=${1:?target}
 secs=${2:?seconds}
 bin=build/fuzz/fuzz_$t
 [ -x "$bin" ] || { echo "depth: $bin is not built (make $bin)" >&2; exit 1; }
+seeds=tests/fuzz/corpus/${t%_fast}
 mkdir -p "build/fuzz/corpus-$t"
 out=build/fuzz/depth-$t-$$.log	# two runs of one target may share the corpus
 # fuzz_conn's inputs run its event loop for tens of ms: a longer timeout.
 t0=$(date +%s)
 nice -n 19 "$bin" -max_total_time="$secs" -timeout=20 -print_final_stats=1 \
     -artifact_prefix="build/fuzz/$t-" "build/fuzz/corpus-$t" \
-    "tests/fuzz/corpus/$t" >"$out" 2>&1
+    "$seeds" >"$out" 2>&1
 rc=$?
 n=$(grep -o 'number_of_executed_units: [0-9]*' "$out" | grep -o '[0-9]*$')
 secs=$(($(date +%s) - t0))	# a find or SIGINT ends it early
@@ -36,5 +41,20 @@ echo "$(date -u +%Y-%m-%dT%H:%MZ) $t $secs ${n:-0} $rc" >>"$LOG"
 echo "depth: fuzz_$t $secs s, ${n:-0} executions, exit $rc"
 if [ "$rc" != 0 ]; then
 	grep -A30 'ERROR\|==.*==' "$out" | head -40
+	exit 1
+fi
+[ "$t" = "${t%_fast}" ] && exit 0
+# The fast build has no ASan: every input it kept goes through the checked one.
+chk=build/fuzz/fuzz_${t%_fast}
+[ -x "$chk" ] || { echo "depth: $chk is not built" >&2; exit 1; }
+"$chk" -runs=0 -timeout=20 -artifact_prefix="build/fuzz/$t-checked-" \
+    "build/fuzz/corpus-$t" >"$out.checked" 2>&1
+rc=$?
+n=$(ls "build/fuzz/corpus-$t" | wc -l)
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $t: its corpus ($n inputs) replayed" \
+    "under fuzz_${t%_fast} (ASan+UBSan), exit $rc" >>"$LOG"
+echo "depth: $n kept inputs replayed under $chk, exit $rc"
+if [ "$rc" != 0 ]; then
+	grep -A30 'ERROR\|==.*==' "$out.checked" | head -40
 	exit 1
 fi
