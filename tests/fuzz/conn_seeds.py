@@ -59,6 +59,12 @@ def loop(ms):
     return bytes([10, ms // 2])
 
 
+def reload(ms=0, changed=False):
+    """A reload (listener_update()), of the same config or of the changed
+    one, then the loop for ms."""
+    return bytes([10, (0xb0 if changed else 0xa0) | ms // 2])
+
+
 def req(i, keep=True, beh=0, c=0):
     """c & 7: 5 status page (c >> 3: query), 6 ping, 7 a body of
     (c >> 3) * 8 bytes; else SCRIPT_NAME=/idN."""
@@ -173,6 +179,28 @@ SEEDS = {
     "proxy-v2-authority-split": seed("proxy", [req(1)],
                                      pp=bytes([4 | 8, 5, 3, 9]) + b"host."),
     "proxy-v2-local": seed("proxy", [req(1)], pp=bytes([6, 0, 0, 0])),
+    "pool-reload-queued": seed("pool", [BATCH, req(1, beh=DELAY),
+                                        req(2, beh=DELAY), req(3, beh=DELAY),
+                                        req(4), req(5), BATCH, reload(2),
+                                        req(6)]),
+    "pool-reload-changed": seed("pool", [BATCH, req(1, beh=DELAY),
+                                         req(2, beh=DELAY), req(3), req(4),
+                                         BATCH, reload(0, True), req(5),
+                                         reload(4)]),
+    "fcgi-reload-changed": seed("fcgi", [begin(1), param(1, SCRIPT),
+                                         reload(0, True), pend(1), stdin(1),
+                                         req(2)]),
+    "pool2-reload-queued": seed("pool2", [BATCH, req(1, beh=DELAY),
+                                          req(2, beh=DELAY), req(3), req(4),
+                                          BATCH, reload(0), req(5)]),
+    "pool2-reload-changed": seed("pool2", [req(1, beh=DELAY),
+                                           req(2, beh=DELAY),
+                                           reload(2, True), req(3)]),
+    "proxy-reload-changed": seed("proxy", [req(1, beh=DELAY),
+                                           reload(0, True), req(2)],
+                                 pp=bytes([0, 7, 0, 0])),
+    "scgi-reload": seed("scgi", [scgi_header(5), reload(2),
+                                 scgi_body(5)]),
     "scgi-request": seed("scgi", [scgi_header(5), scgi_body(5)]),
     "scgi-get": seed("scgi", [scgi_header(0, beh=0x08)]),
     "scgi-bytewise": seed("scgi", [scgi_header(3), scgi_body(3)], BYTEWISE),

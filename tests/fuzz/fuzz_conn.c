@@ -29,7 +29,9 @@
  *            request), raw bytes, a split of the next write at any byte,
  *            a pair cut across PARAMS records of other requests, a
  *            half-close, a close, a pause in reading, the loop run a while,
- *            a batch (the records of the ops between two batch ops go out
+ *            a reload (the app's pool replaced by a new one, of the same
+ *            config or of a second one whose pools work otherwise, as
+ *            listener_update() does on SIGHUP), a batch (the records of the ops between two batch ops go out
  *            in one write, as a multiplexing web server writes them); for
  *            the scgi app, netstring headers and body bytes.
  * The daemon gets its end of the socketpair by conn_accept(), as
@@ -55,8 +57,8 @@
  *     request: after a request without FCGI_KEEP_CONN, or after the
  *     daemon's own answer on a connection of one request at a time).
  *   - After the client closes: the connection is freed (the app's
- *     connection count back to 0), the pool holds no connection, busy,
- *     idle or queued, php-fpm sees every connection closed, no socket is
+ *     connection count back to 0), the pool (and each a reload retired)
+ *     holds no connection, busy, idle or queued, php-fpm sees every connection closed, no socket is
  *     left open; ASan checks the memory (leaks at exit).
  */
 #include <sys/socket.h>
@@ -105,6 +107,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 			"max_params_bytes = 2048;"
 
 enum { APP_FCGI, APP_POOL, APP_SCGI, APP_PROXY, APP_POOL2, NAPPS };
+enum { P_CONF, P_LOG, P_FPM, P_DEAD, P_CONF2, NPATH };
+#define MAXRELOADS	4	/* per input */
 
 static const char *const app_names[NAPPS] = {
 	"fcgi", "pool", "scgi", "proxy", "pool2"
@@ -113,11 +117,11 @@ static const char *const app_names[NAPPS] = {
 /* What lives for the whole process. */
 static struct {
 	char			 dir[64];
-	char			 path[4][128];	/* config, log, fpm, dead */
+	char			 path[NPATH][128];	/* see setup() */
 	struct event_base	*base;
-	struct cfg		*cfg;
-	struct gen		*gen;
-	const struct cfg_app	*app[NAPPS];
+	struct cfg		*cfg, *cfg2;	/* cfg2: what a reload reads */
+	struct gen		*gen, *gen2;
+	const struct cfg_app	*app[NAPPS], *app2[NAPPS];
 	struct status_app	*stats[NAPPS];
 	unsigned long		 untrusted;
 	int			 logfd;
@@ -151,6 +155,8 @@ static struct {
 	int		 app, scgi, proxy, pooled;
 	const struct cfg_app *a;
 	struct up_pool	*pool;
+	struct up_pool	*old[MAXRELOADS];	/* pools a reload retired */
+	size_t		 nold;
 	int		 cfd, dfd;
 	struct event	*rev, *wev;
 	size_t		 active;	/* the app's connection count */
@@ -192,7 +198,9 @@ static struct {
 } T;
 
 static void	setup(void);
-static void	write_config(void);
+static void	write_config(const char *, int);
+static struct cfg *read_config(const char *, struct gen **,
+		    const struct cfg_app **);
 static int	count_fds(void);
 static void	list_fds(void);
 static void	trace(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -355,39 +363,75 @@ count_fds(void)
 	return (n);
 }
 
-/* The config as the daemon reads one (SPEC §3): a file and cfg_load(). */
+/*
+ * The config as the daemon reads one (SPEC §3): a file and cfg_load().
+ * v 1 is what a reload reads: the same apps with their pools changed
+ * (on where it was off and off where it was on, kept connections off,
+ * a smaller bound): a pool that works as before takes the old one's
+ * queue and requests (upstream.c, current()), the others do not.
+ */
 static void
-write_config(void)
+write_config(const char *path, int v)
 {
+	static const char *const pools[2][NAPPS] = {
+		{ "", "upstream_max_conns = 3;", "", "upstream_max_conns = 2;",
+		  "upstream_max_conns = 2;" },
+		{ "upstream_max_conns = 2;", "upstream_max_conns = 1;",
+		  "upstream_max_conns = 1;", "upstream_max_conns = 2; "
+		  "upstream_keepalive = false;", "" }
+	};
+	const char *const *pl = pools[v];
 	FILE		*f;
-	const char	*d = S.dir;
+	const char	*d = S.dir, *fpm = S.path[P_FPM];
 
-	if ((f = fopen(S.path[0], "w")) == NULL)
-		fz_fail("setup: %s: %s", S.path[0], strerror(errno));
+	if ((f = fopen(path, "w")) == NULL)
+		fz_fail("setup: %s: %s", path, strerror(errno));
 	fprintf(f, "log_level = \"info\";\napps = (\n"
 	    "{ name = \"fcgi\"; listen = \"unix:%s/fcgi.sock\"; upstream = "
-	    "\"unix:%s\"; trusted_proxies = [ \"127.0.0.1\" ]; %s },\n"
+	    "\"unix:%s\"; %s trusted_proxies = [ \"127.0.0.1\" ]; %s },\n"
 	    "{ name = \"pool\"; listen = \"unix:%s/pool.sock\"; upstream = "
-	    "\"unix:%s\"; upstream_max_conns = 3; trusted_proxies = "
-	    "[ \"127.0.0.1\" ]; %s },\n"
+	    "\"unix:%s\"; %s trusted_proxies = [ \"127.0.0.1\" ]; %s },\n"
 	    "{ name = \"scgi\"; listen = \"unix:%s/scgi.sock\"; protocol = "
-	    "\"scgi\"; upstream = \"unix:%s\"; %s },\n"
+	    "\"scgi\"; upstream = \"unix:%s\"; %s %s },\n"
 	    "{ name = \"proxy\"; listen = \"unix:%s/proxy.sock\"; "
-	    "proxy_protocol = true; upstream = \"unix:%s\"; "
-	    "upstream_max_conns = 2; trusted_proxies = [ \"127.0.0.1\", "
+	    "proxy_protocol = true; upstream = \"unix:%s\"; %s "
+	    "trusted_proxies = [ \"127.0.0.1\", "
 	    "\"unix:\" ]; client_headers = [ \"PROXY_PROTOCOL_ADDR\" ]; "
 	    "proto_headers = [ \"PROXY_PROTOCOL_PROTO\" ]; host_headers = "
 	    "[ \"PROXY_PROTOCOL_AUTHORITY\" ]; client_cert_from = "
 	    "\"proxy_protocol\"; %s },\n"
 	    "{ name = \"pool2\"; listen = \"unix:%s/pool2.sock\"; upstream = "
-	    "[ \"unix:%s\", \"unix:%s\" ]; upstream_max_conns = 2; "
+	    "[ \"unix:%s\", \"unix:%s\" ]; %s "
 	    "status_path = \"/status\"; ping_path = \"/ping\"; "
 	    "reject_params = [ \"HTTP_X_REJECT\" ]; trusted_proxies = "
 	    "[ \"127.0.0.1\" ]; %s }\n);\n",
-	    d, S.path[2], TIMEOUTS, d, S.path[2], TIMEOUTS, d, S.path[2],
-	    TIMEOUTS, d, S.path[2], TIMEOUTS, d, S.path[3], S.path[2],
+	    d, fpm, pl[0], TIMEOUTS, d, fpm, pl[1], TIMEOUTS, d, fpm, pl[2],
+	    TIMEOUTS, d, fpm, pl[3], TIMEOUTS, d, S.path[P_DEAD], fpm, pl[4],
 	    TIMEOUTS);
 	fclose(f);
+}
+
+/* A config file, its generation and its apps. */
+static struct cfg *
+read_config(const char *path, struct gen **g, const struct cfg_app **app)
+{
+	struct cfg_errors	 errs;
+	struct cfg		*cfg;
+	size_t			 i;
+
+	cfg_errors_init(&errs);
+	cfg = cfg_load(path, &errs);
+	for (i = 0; i < errs.e_n; i++)
+		fprintf(stderr, "fuzz_conn: config: %s\n", errs.e_v[i].m_text);
+	cfg_errors_free(&errs);
+	if (cfg == NULL)
+		fz_fail("setup: the config %s was refused", path);
+	if ((*g = gen_new(cfg)) == NULL)
+		fz_fail("setup: out of memory");
+	for (i = 0; i < NAPPS; i++)
+		if ((app[i] = cfg_app_find(cfg, app_names[i])) == NULL)
+			fz_fail("setup: app %s", app_names[i]);
+	return (cfg);
 }
 
 static void
@@ -395,7 +439,7 @@ cleanup(void)
 {
 	size_t	i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NPATH; i++)
 		unlink(S.path[i]);
 	rmdir(S.dir);
 }
@@ -403,31 +447,26 @@ cleanup(void)
 static void
 setup(void)
 {
-	static const char	*const names[4] = { "fuzz.conf", "log",
-	    "fpm.sock", "dead.sock" };
-	struct cfg_errors	 errs;
+	static const char	*const names[NPATH] = { "fuzz.conf", "log",
+	    "fpm.sock", "dead.sock", "reload.conf" };
 	struct event_config	*ecfg;
 	size_t			 i;
 
 	snprintf(S.dir, sizeof(S.dir), "/tmp/fuzz_conn.XXXXXX");
 	if (mkdtemp(S.dir) == NULL)
 		fz_fail("setup: mkdtemp: %s", strerror(errno));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NPATH; i++)
 		snprintf(S.path[i], sizeof(S.path[i]), "%s/%s", S.dir,
 		    names[i]);
 	atexit(cleanup);
-	write_config();
-	cfg_errors_init(&errs);
-	S.cfg = cfg_load(S.path[0], &errs);
-	for (i = 0; i < errs.e_n; i++)
-		fprintf(stderr, "fuzz_conn: config: %s\n", errs.e_v[i].m_text);
-	cfg_errors_free(&errs);
-	if (S.cfg == NULL)
-		fz_fail("setup: the config was refused");
+	write_config(S.path[P_CONF], 0);
+	write_config(S.path[P_CONF2], 1);
+	S.cfg = read_config(S.path[P_CONF], &S.gen, S.app);
+	S.cfg2 = read_config(S.path[P_CONF2], &S.gen2, S.app2);
 	/* The log goes to a file the harness reads after every loop pass. */
-	if (log_init(S.path[1], LOG_LVL_INFO) < 0 ||
-	    (S.logfd = open(S.path[1], O_RDONLY | O_CLOEXEC)) < 0)
-		fz_fail("setup: log %s: %s", S.path[1], strerror(errno));
+	if (log_init(S.path[P_LOG], LOG_LVL_INFO) < 0 ||
+	    (S.logfd = open(S.path[P_LOG], O_RDONLY | O_CLOEXEC)) < 0)
+		fz_fail("setup: log %s: %s", S.path[P_LOG], strerror(errno));
 	signal(SIGPIPE, SIG_IGN);	/* as srv_main() */
 	/* As server.c's loop_init(): the changelist folds epoll_ctls. */
 	if ((ecfg = event_config_new()) == NULL ||
@@ -435,14 +474,12 @@ setup(void)
 	    (S.base = event_base_new_with_config(ecfg)) == NULL)
 		fz_fail("setup: event_base_new failed");
 	event_config_free(ecfg);
-	if ((S.gen = gen_new(S.cfg)) == NULL)
-		fz_fail("setup: out of memory");
 	for (i = 0; i < NAPPS; i++)
-		if ((S.app[i] = cfg_app_find(S.cfg, app_names[i])) == NULL ||
-		    (S.stats[i] = gen_app_stats(app_names[i])) == NULL)
+		if ((S.stats[i] = gen_app_stats(app_names[i])) == NULL)
 			fz_fail("setup: app %s", app_names[i]);
-	if (fpm_start(S.base, S.path[2]) < 0)
-		fz_fail("setup: php-fpm on %s: %s", S.path[2], strerror(errno));
+	if (fpm_start(S.base, S.path[P_FPM]) < 0)
+		fz_fail("setup: php-fpm on %s: %s", S.path[P_FPM],
+		    strerror(errno));
 	S.tick = evtimer_new(S.base, tick_cb, NULL);
 	S.pend = evbuffer_new();
 	S.op = evbuffer_new();
@@ -832,15 +869,26 @@ conn_gone(void)
 }
 
 static int
-pool_empty(void)
+one_empty(struct up_pool *p)
 {
 	struct status_live	sl;
 	struct status_upstream	su[4];
 
 	memset(&sl, 0, sizeof(sl));
-	up_status(T.pool, &sl, su, 4);
-	return (sl.sl_busy == 0 && sl.sl_idle == 0 && sl.sl_queue_len == 0 &&
-	    fpm_open() == 0);
+	up_status(p, &sl, su, 4);
+	return (sl.sl_busy == 0 && sl.sl_idle == 0 && sl.sl_queue_len == 0);
+}
+
+/* The input's pool, and those a reload retired, empty; php-fpm too. */
+static int
+pool_empty(void)
+{
+	size_t	i;
+
+	for (i = 0; i < T.nold; i++)
+		if (!one_empty(T.old[i]))
+			return (0);
+	return (one_empty(T.pool) && fpm_open() == 0);
 }
 
 static struct rq *
@@ -1403,7 +1451,7 @@ op_transport(unsigned k)
  * The next op: a byte (modulo 18) and its arguments.  0 raw bytes, 1
  * BEGIN_REQUEST, 2 PARAMS pairs, 3 empty PARAMS, 4 STDIN, 5 ABORT_REQUEST,
  * 6 GET_VALUES, 7 split the next write, 8 half-close, 9 close, 10 run the
- * loop, 11 pause or resume reading, 12 a whole request, 13 DATA, 14 large
+ * loop (a reload first, by its argument), 11 pause or resume reading, 12 a whole request, 13 DATA, 14 large
  * STDIN, 15 a record to refuse, 16 a cut pair's tail, 17 batch begin/end.
  * Ids come from pick_id(); the arguments of each op are in its function.
  */
@@ -1743,11 +1791,44 @@ op_shut(void)
 	pass();
 }
 
-/* Run the loop 0-30 ms, within LOOP_BUDGET_MS per input. */
+/*
+ * A reload, as listener_update() does one: a new pool from the same app
+ * (or from the changed config), which inherits the old one's queue; the
+ * old one retired.  The connection keeps the old pool, as one accepted
+ * before a reload does; the harness keeps a reference to check that it
+ * empties too.
+ */
+static void
+reload(int changed)
+{
+	struct up_pool	*np;
+
+	if (T.nold == MAXRELOADS)
+		return;
+	trace(" reload%s", changed ? "(changed)" : "");
+	np = up_pool_new(S.base, changed ? S.gen2 : S.gen,
+	    changed ? S.app2[T.app] : T.a);
+	if (np == NULL)
+		fz_fail("reload: out of memory");
+	up_pool_inherit(np, T.pool);
+	up_pool_ref(T.pool);
+	up_pool_retire(T.pool);
+	T.old[T.nold++] = T.pool;
+	T.pool = np;
+}
+
+/*
+ * Run the loop 0-30 ms, within LOOP_BUDGET_MS per input; an argument of
+ * 0xa0-0xaf reloads first, 0xb0-0xbf reloads to the changed config.
+ */
 static void
 op_loop(void)
 {
-	double	ms = (arg() % 16) * 2;
+	uint8_t	a = arg();
+	double	ms = (a % 16) * 2;
+
+	if (a >> 4 == 0xa || a >> 4 == 0xb)
+		reload(a >> 4 == 0xb);
 
 	ms = ms < T.loop_left ? ms : T.loop_left;
 	T.loop_left -= ms;
@@ -1923,6 +2004,8 @@ teardown(void)
 	}
 	up_pool_unref(T.pool);
 	T.pool = NULL;
+	while (T.nold > 0)
+		up_pool_unref(T.old[--T.nold]);
 	if ((n = count_fds()) != S.nfd) {
 		list_fds();
 		fz_fail("%d sockets open after the input, %d before", n,
@@ -1974,7 +2057,7 @@ input_begin(const uint8_t *data, size_t size)
 	T.loop_left = LOOP_BUDGET_MS;
 	T.big_left = BIG_MAX;
 	fpm_input(data[1], data[2]);
-	if (truncate(S.path[1], 0) < 0 || lseek(S.logfd, 0, SEEK_SET) < 0)
+	if (truncate(S.path[P_LOG], 0) < 0 || lseek(S.logfd, 0, SEEK_SET) < 0)
 		fz_fail("log: %s", strerror(errno));
 	if ((T.pool = up_pool_new(S.base, S.gen, T.a)) == NULL ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
