@@ -65,6 +65,15 @@ def reload(ms=0, changed=False):
     return bytes([10, (0xb0 if changed else 0xa0) | ms // 2])
 
 
+def bg(a=6):
+    """A request on a second connection to the app (php-fpm answers after
+    1 + 2 * (a & 7) ms), then a loop pass."""
+    return bytes([10, 0xc0 | a])
+
+
+BGCLOSE = bytes([10, 0xd0])
+
+
 def req(i, keep=True, beh=0, c=0):
     """c & 7: 5 status page (c >> 3: query), 6 ping, 7 a body of
     (c >> 3) * 8 bytes; else SCRIPT_NAME=/idN."""
@@ -201,6 +210,17 @@ SEEDS = {
                                  pp=bytes([0, 7, 0, 0])),
     "scgi-reload": seed("scgi", [scgi_header(5), reload(2),
                                  scgi_body(5)]),
+    "pool-bg-queue": seed("pool", [bg(6), bg(6), bg(6), req(1), req(2),
+                                   loop(10)]),
+    "pool-bg-close": seed("pool", [bg(6), bg(6), bg(6), req(1), BGCLOSE,
+                                   req(2)]),
+    "pool-bg-reload": seed("pool", [bg(6), bg(5), bg(6), req(1), reload(0),
+                                    req(2), reload(0, True), bg(1), req(3)]),
+    "pool2-bg-queue-timeout": seed("pool2", [bg(7), bg(7), bg(7), req(1),
+                                             req(2), loop(20)]),
+    "fcgi-bg": seed("fcgi", [bg(4), req(1), bg(4), req(2)]),
+    "proxy-bg": seed("proxy", [bg(6), bg(6), req(1), req(2), BGCLOSE,
+                               req(3)], pp=bytes([0, 7, 0, 0])),
     "scgi-request": seed("scgi", [scgi_header(5), scgi_body(5)]),
     "scgi-get": seed("scgi", [scgi_header(0, beh=0x08)]),
     "scgi-bytewise": seed("scgi", [scgi_header(3), scgi_body(3)], BYTEWISE),

@@ -31,7 +31,9 @@
  *            half-close, a close, a pause in reading, the loop run a while,
  *            a reload (the app's pool replaced by a new one, of the same
  *            config or of a second one whose pools work otherwise, as
- *            listener_update() does on SIGHUP), a batch (the records of the ops between two batch ops go out
+ *            listener_update() does on SIGHUP), a request on a second
+ *            connection to the app, or its close (load on the pool: the
+ *            main connection's requests queue), a batch (the records of the ops between two batch ops go out
  *            in one write, as a multiplexing web server writes them); for
  *            the scgi app, netstring headers and body bytes.
  * The daemon gets its end of the socketpair by conn_accept(), as
@@ -43,7 +45,8 @@
  *     it is in flight (after its BEGIN_REQUEST, up to its END_REQUEST),
  *     one END_REQUEST per BEGIN_REQUEST, never more GET_VALUES_RESULTs
  *     than GET_VALUES; an answer from php-fpm goes to the request it
- *     belongs to (the scripted php-fpm names it in its first line).
+ *     belongs to (the scripted php-fpm names it in its first line), and
+ *     none of the second connection's goes to the main one or back.
  *   - php-fpm gets what it can read: one request at a time per
  *     connection, records of that request only (fpm_script.c).
  *   - No stall: within SETTLE_MS of the end of the script every request
@@ -109,6 +112,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 enum { APP_FCGI, APP_POOL, APP_SCGI, APP_PROXY, APP_POOL2, NAPPS };
 enum { P_CONF, P_LOG, P_FPM, P_DEAD, P_CONF2, NPATH };
 #define MAXRELOADS	4	/* per input */
+#define MAXBG		4	/* background connections per input */
+#define BG_TAG		100000	/* their requests' tags: no id's */
 
 static const char *const app_names[NAPPS] = {
 	"fcgi", "pool", "scgi", "proxy", "pool2"
@@ -131,6 +136,9 @@ static struct {
 	struct evbuffer		*pend;		/* client bytes not yet sent */
 	struct evbuffer		*op;		/* the op being built */
 	struct evbuffer		*pb;		/* pairs being built */
+	struct evbuffer		*bgout;		/* a background connection's
+						   answers not yet checked */
+	struct evbuffer		*bgop;		/* its request being built */
 } S;
 
 /* One request id, as the client sent it and the daemon answered it. */
@@ -157,6 +165,14 @@ static struct {
 	struct up_pool	*pool;
 	struct up_pool	*old[MAXRELOADS];	/* pools a reload retired */
 	size_t		 nold;
+	const struct cfg_app *acur;	/* the app a listener has now */
+	struct gen	*gcur;
+	/* A second web-server connection to the app: load on the pool. */
+	int		 bg_fd;
+	struct event	*bg_rev;
+	size_t		 bg_active;
+	struct conn	*bg_list;
+	unsigned	 bg_opened, bg_sent;
 	int		 cfd, dfd;
 	struct event	*rev, *wev;
 	size_t		 active;	/* the app's connection count */
@@ -484,7 +500,10 @@ setup(void)
 	S.pend = evbuffer_new();
 	S.op = evbuffer_new();
 	S.pb = evbuffer_new();
-	if (S.tick == NULL || S.pend == NULL || S.op == NULL || S.pb == NULL)
+	S.bgout = evbuffer_new();
+	S.bgop = evbuffer_new();
+	if (S.tick == NULL || S.pend == NULL || S.op == NULL || S.pb == NULL ||
+	    S.bgout == NULL || S.bgop == NULL)
 		fz_fail("setup: out of memory");
 	S.nfd = count_fds();
 }
@@ -865,7 +884,8 @@ settled(void)
 static int
 conn_gone(void)
 {
-	return (T.active == 0 && T.list == NULL);
+	return (T.active == 0 && T.list == NULL && T.bg_active == 0 &&
+	    T.bg_list == NULL);
 }
 
 static int
@@ -1811,15 +1831,164 @@ reload(int changed)
 	if (np == NULL)
 		fz_fail("reload: out of memory");
 	up_pool_inherit(np, T.pool);
+	T.acur = changed ? S.app2[T.app] : T.a;
+	T.gcur = changed ? S.gen2 : S.gen;
 	up_pool_ref(T.pool);
 	up_pool_retire(T.pool);
 	T.old[T.nold++] = T.pool;
 	T.pool = np;
 }
 
+static void
+bg_closed(void *arg)
+{
+	(void)arg;
+	if (T.bg_active == 0)
+		fz_fail("a background connection closed twice");
+	T.bg_active--;
+}
+
+static void
+bg_close(void)
+{
+	if (T.bg_fd < 0)
+		return;
+	event_free(T.bg_rev);
+	T.bg_rev = NULL;
+	close(T.bg_fd);
+	T.bg_fd = -1;
+}
+
 /*
- * Run the loop 0-30 ms, within LOOP_BUDGET_MS per input; an argument of
- * 0xa0-0xaf reloads first, 0xb0-0xbf reloads to the changed config.
+ * What the daemon wrote a background connection: php-fpm's answers
+ * there must be to its own requests (tags from BG_TAG), never the main
+ * connection's.
+ */
+static void
+bg_read(void)
+{
+	char			 buf[16384], tag[24];
+	struct evbuffer_ptr	 p;
+	ssize_t			 n;
+	size_t			 k;
+
+	while (T.bg_fd >= 0) {
+		if ((n = read(T.bg_fd, buf, sizeof(buf))) > 0)
+			evbuffer_add(S.bgout, buf, (size_t)n);
+		else if (n < 0 && errno == EAGAIN)
+			break;
+		else
+			bg_close();	/* the daemon closed it */
+	}
+	for (;;) {
+		p = evbuffer_search(S.bgout, "X-Fz: tag=", 10, NULL);
+		if (p.pos < 0) {
+			if ((k = evbuffer_get_length(S.bgout)) > 9)
+				evbuffer_drain(S.bgout, k - 9);
+			return;
+		}
+		evbuffer_drain(S.bgout, (size_t)p.pos + 10);
+		n = evbuffer_copyout(S.bgout, buf, sizeof(tag) - 1);
+		if (n <= 0 || memchr(buf, ' ', (size_t)n) == NULL) {
+			if (n >= (ssize_t)sizeof(tag) - 1)
+				fz_fail("background: a tag without its end");
+			evbuffer_prepend(S.bgout, "X-Fz: tag=", 10);
+			return;		/* the rest comes later */
+		}
+		buf[n] = '\0';
+		sscanf(buf, "%23s", tag);
+		if (strcmp(tag, "-") != 0 && atoi(tag) < BG_TAG)
+			fz_fail("the background connection got the answer of "
+			    "the main connection's request tagged %s", tag);
+	}
+}
+
+static void
+bg_rcb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	bg_read();
+}
+
+/* A second connection, as the listener would accept it now. */
+static void
+bg_open(void)
+{
+	static const char	pp[] = "PROXY TCP4 192.0.2.1 192.0.2.2 1000 80\r\n";
+	struct sockaddr_un	sun;
+	struct conn_setup	cs;
+	int			sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    sv) < 0)
+		fz_fail("background: %s", strerror(errno));
+	if ((T.bg_rev = event_new(S.base, sv[0], EV_READ | EV_PERSIST, bg_rcb,
+	    NULL)) == NULL)
+		fz_fail("background: out of memory");
+	event_add(T.bg_rev, NULL);
+	T.bg_fd = sv[0];
+	T.bg_opened++;
+	evbuffer_drain(S.bgout, evbuffer_get_length(S.bgout));
+	if (T.proxy && write(T.bg_fd, pp, sizeof(pp) - 1) != sizeof(pp) - 1)
+		fz_fail("background: write: %s", strerror(errno));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	cs = (struct conn_setup){ .cs_base = S.base, .cs_gen = T.gcur,
+	    .cs_app = T.acur, .cs_pool = T.pool, .cs_stats = S.stats[T.app],
+	    .cs_untrusted = &S.untrusted, .cs_active = &T.bg_active,
+	    .cs_list = &T.bg_list, .cs_closed = bg_closed, .cs_arg = NULL };
+	T.bg_active++;
+	++S.conns;
+	conn_accept(&cs, sv[1], (struct sockaddr *)&sun,
+	    (int)sizeof(sa_family_t));
+}
+
+/*
+ * The background connection (opened first if need be) sends a whole
+ * request, ids 1-3 in turn, that php-fpm answers after 1-15 ms with
+ * 16 bytes to 100 KB (from a): it holds a pooled php-fpm connection
+ * meanwhile, so the main connection's requests queue.  FastCGI apps.
+ */
+static void
+bg_request(uint8_t a)
+{
+	uint8_t		body[8] = { 0, FCGI_RESPONDER, FCGI_KEEP_CONN };
+	unsigned	id;
+	char		v[32];
+	size_t		len;
+
+	if (T.scgi || (T.bg_fd < 0 && T.bg_opened == MAXBG))
+		return;
+	if (T.bg_fd < 0)
+		bg_open();
+	id = 1 + T.bg_sent % 3;
+	trace(" bg(%u,%u)", id, a & 7);
+	rec(S.bgop, FCGI_BEGIN_REQUEST, id, body, 8, 0);
+	pairs_for(0, 0, id);
+	P(S.pb, "REQUEST_METHOD", "GET");
+	P(S.pb, "REMOTE_ADDR", "127.0.0.1");
+	P(S.pb, "SCRIPT_FILENAME", "/srv/www/index.php");
+	snprintf(v, sizeof(v), "%02x.%u", FPM_DELAY | (a & 7) << 3,
+	    BG_TAG + T.bg_sent++);
+	P(S.pb, "FZ", v);
+	rec(S.bgop, FCGI_PARAMS, id, evbuffer_pullup(S.pb, -1),
+	    evbuffer_get_length(S.pb), 0);
+	evbuffer_drain(S.pb, evbuffer_get_length(S.pb));
+	rec(S.bgop, FCGI_PARAMS, id, NULL, 0, 0);
+	rec(S.bgop, FCGI_STDIN, id, NULL, 0, 0);
+	len = evbuffer_get_length(S.bgop);
+	if (write(T.bg_fd, evbuffer_pullup(S.bgop, -1), len) != (ssize_t)len)
+		bg_close();	/* closed by the daemon, or full: let it go */
+	evbuffer_drain(S.bgop, len);
+}
+
+/*
+ * Run the loop 0-30 ms, within LOOP_BUDGET_MS per input.  By the
+ * argument's high bits, first: 0xa a reload, 0xb a reload to the changed
+ * config; or, with a loop pass only, 0xc a request on the background
+ * connection, 0xd its close.
  */
 static void
 op_loop(void)
@@ -1829,6 +1998,16 @@ op_loop(void)
 
 	if (a >> 4 == 0xa || a >> 4 == 0xb)
 		reload(a >> 4 == 0xb);
+	else if (a >> 4 == 0xc || a >> 4 == 0xd) {
+		if (a >> 4 == 0xc)
+			bg_request(a);
+		else if (T.bg_fd >= 0) {
+			trace(" bgclose");
+			bg_close();
+		}
+		pass();
+		return;
+	}
 
 	ms = ms < T.loop_left ? ms : T.loop_left;
 	T.loop_left -= ms;
@@ -1983,12 +2162,14 @@ teardown(void)
 	int			n;
 
 	client_close();
+	bg_close();
 	run_until(conn_gone, fz_now() + TEARDOWN_MS);
 	if (!conn_gone())	/* starved? (see STARVED_MS) */
 		run_until(conn_gone, fz_now() + STARVED_MS);
 	if (!conn_gone())
 		fz_fail("the connection was not freed within %d ms of the "
-		    "client's close (count %zu)", TEARDOWN_MS, T.active);
+		    "client's close (count %zu, background %zu)", TEARDOWN_MS,
+		    T.active, T.bg_active);
 	up_pool_ref(T.pool);
 	up_pool_retire(T.pool);
 	run_until(pool_empty, fz_now() + TEARDOWN_MS);
@@ -2053,6 +2234,9 @@ input_begin(const uint8_t *data, size_t size)
 	T.scgi = T.app == APP_SCGI;
 	T.proxy = T.app == APP_PROXY;
 	T.pooled = T.a->a_upstream_max_conns > 0;
+	T.acur = T.a;
+	T.gcur = S.gen;
+	T.bg_fd = -1;
 	T.bytewise = (data[0] & 0x08) != 0;
 	T.loop_left = LOOP_BUDGET_MS;
 	T.big_left = BIG_MAX;
