@@ -640,11 +640,13 @@ accept_now(void)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	cs = (struct conn_setup){ .cs_base = S.base, .cs_gen = S.gen,
-	    .cs_app = T.a, .cs_pool = T.pool, .cs_stats = S.stats[T.app],
+	/* After a reload, what listener_update() left: its app and pool. */
+	cs = (struct conn_setup){ .cs_base = S.base, .cs_gen = T.gcur,
+	    .cs_app = T.acur, .cs_pool = T.pool, .cs_stats = S.stats[T.app],
 	    .cs_untrusted = &S.untrusted, .cs_active = &T.active,
 	    .cs_list = &T.list, .cs_closed = hook_closed, .cs_arg = NULL };
 	T.accepted = 1;
+	T.pooled = T.acur->a_upstream_max_conns > 0;
 	T.active++;
 	T.id = ++S.conns;
 	conn_accept(&cs, T.dfd, (struct sockaddr *)&sun,
@@ -886,6 +888,12 @@ conn_gone(void)
 {
 	return (T.active == 0 && T.list == NULL && T.bg_active == 0 &&
 	    T.bg_list == NULL);
+}
+
+static int
+fds_back(void)
+{
+	return (count_fds() == S.nfd);
 }
 
 static int
@@ -2187,6 +2195,13 @@ teardown(void)
 	T.pool = NULL;
 	while (T.nold > 0)
 		up_pool_unref(T.old[--T.nold]);
+	/*
+	 * A pool a reload retired reports its successor's counts (upstream.c,
+	 * current()): one of its own php-fpm connections that php-fpm has
+	 * closed may still wait for its EOF to be read.
+	 */
+	if (count_fds() != S.nfd)
+		run_until(fds_back, fz_now() + TEARDOWN_MS);
 	if ((n = count_fds()) != S.nfd) {
 		list_fds();
 		fz_fail("%d sockets open after the input, %d before", n,
