@@ -148,8 +148,8 @@ check: deps
 	$(MAKE) --no-print-directory fuzz-conn-smoke
 
 FUZZ_TARGETS	= fcgi fwd normalize scgi proxyproto cert_xfcc cert_pem conn
-FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -I. -g -O1 \
-		  -fsanitize=fuzzer,address,undefined
+FUZZ_BASE	= -std=c11 -D_GNU_SOURCE -I. -g
+FUZZ_CFLAGS	= $(FUZZ_BASE) -O1 -fsanitize=fuzzer,address,undefined
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
 	    mkdir -p build/fuzz/corpus-$$t; \
@@ -177,8 +177,9 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROTO_SRC)
 FUZZ_CONN_SRC	= tests/fuzz/fuzz_conn.c tests/fuzz/fpm_script.c tests/fuzz/vclock.c \
 		  $(filter-out daemon/main.c,$(DAEMON_SRC)) $(PROTO_SRC) \
 		  $(CONFIG_SRC)
-build/fuzz/fuzz_conn: $(FUZZ_CONN_SRC) tests/fuzz/fuzz_conn.h \
-	    $(wildcard daemon/*.h proto/*.h config/*.h)
+FUZZ_CONN_DEPS	= $(FUZZ_CONN_SRC) tests/fuzz/fuzz_conn.h \
+		  $(wildcard daemon/*.h proto/*.h config/*.h)
+build/fuzz/fuzz_conn: $(FUZZ_CONN_DEPS)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $(FUZZ_CONN_SRC) $(PKG_LIBS)
 
@@ -187,11 +188,10 @@ build/fuzz/fuzz_conn: $(FUZZ_CONN_SRC) tests/fuzz/fuzz_conn.h \
 # features to keep).  Its invariants are the harness's own; what it keeps
 # is replayed under build/fuzz/fuzz_conn, with ASan and UBSan, by
 # tests/fuzz/depth.sh.
-build/fuzz/fuzz_conn_fast: $(FUZZ_CONN_SRC) tests/fuzz/fuzz_conn.h \
-	    $(wildcard daemon/*.h proto/*.h config/*.h)
+build/fuzz/fuzz_conn_fast: $(FUZZ_CONN_DEPS)
 	@mkdir -p build/fuzz
-	clang -std=c11 -D_GNU_SOURCE -I. -g -O2 -fsanitize=fuzzer \
-	    $(PKG_CFLAGS) -o $@ $(FUZZ_CONN_SRC) $(PKG_LIBS)
+	clang $(FUZZ_BASE) -O2 -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ \
+	    $(FUZZ_CONN_SRC) $(PKG_LIBS)
 
 # make check, after e2e: 30 s of fuzz_conn from its seeds into a corpus
 # of its own that is thrown away; a crash or a broken invariant (a stall,

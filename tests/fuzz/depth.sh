@@ -22,6 +22,12 @@ if [ "${1:-}" = "--table" ]; then
 	        t, r[t], n[t] / 1e6, s[t] / 3600, d[t], c[t] }' "$LOG" | sort
 	exit 0
 fi
+# What a failed run printed, then a failure.
+failed() {
+	grep -A30 'ERROR\|==.*==' "$1" | head -40
+	exit 1
+}
+
 t=${1:?target}
 secs=${2:?seconds}
 bin=build/fuzz/fuzz_$t
@@ -39,10 +45,7 @@ n=$(grep -o 'number_of_executed_units: [0-9]*' "$out" | grep -o '[0-9]*$')
 secs=$(($(date +%s) - t0))	# a find or SIGINT ends it early
 echo "$(date -u +%Y-%m-%dT%H:%MZ) $t $secs ${n:-0} $rc" >>"$LOG"
 echo "depth: fuzz_$t $secs s, ${n:-0} executions, exit $rc"
-if [ "$rc" != 0 ] && [ "$rc" != 72 ]; then
-	grep -A30 'ERROR\|==.*==' "$out" | head -40
-	exit 1
-fi
+[ "$rc" = 0 ] || [ "$rc" = 72 ] || failed "$out"
 [ "$t" = "${t%_fast}" ] && exit 0
 # The fast build has no ASan: every input it kept goes through the checked one.
 chk=build/fuzz/fuzz_${t%_fast}
@@ -54,7 +57,4 @@ n=$(ls "build/fuzz/corpus-$t" | wc -l)
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $t: its corpus ($n inputs) replayed" \
     "under fuzz_${t%_fast} (ASan+UBSan), exit $rc" >>"$LOG"
 echo "depth: $n kept inputs replayed under $chk, exit $rc"
-if [ "$rc" != 0 ]; then
-	grep -A30 'ERROR\|==.*==' "$out.checked" | head -40
-	exit 1
-fi
+[ "$rc" = 0 ] || failed "$out.checked"

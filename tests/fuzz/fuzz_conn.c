@@ -33,9 +33,10 @@
  *            config or of a second one whose pools work otherwise, as
  *            listener_update() does on SIGHUP), a request on a second
  *            connection to the app, or its close (load on the pool: the
- *            main connection's requests queue), a batch (the records of the ops between two batch ops go out
- *            in one write, as a multiplexing web server writes them); for
- *            the scgi app, netstring headers and body bytes.
+ *            main connection's requests queue), a batch (the records of
+ *            the ops between two batch ops go out in one write, as a
+ *            multiplexing web server writes them); for the scgi app,
+ *            netstring headers and body bytes.
  * The daemon gets its end of the socketpair by conn_accept(), as
  * listener.c hands it an accepted socket, with a pool of its own per
  * input (up_pool_new, as a listener does).  A loop pass follows every op.
@@ -61,8 +62,9 @@
  *     daemon's own answer on a connection of one request at a time).
  *   - After the client closes: the connection is freed (the app's
  *     connection count back to 0), the pool (and each a reload retired)
- *     holds no connection, busy, idle or queued, php-fpm sees every connection closed, no socket is
- *     left open; ASan checks the memory (leaks at exit).
+ *     holds no connection, busy, idle or queued, php-fpm sees every
+ *     connection closed, no socket is left open; ASan checks the memory
+ *     (leaks at exit).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -224,6 +226,8 @@ static void	log_drain(void);
 static void	log_line(const char *);
 static void	hook_closed(void *);
 static void	check_close(void);
+static void	hand_over(int, size_t *, struct conn **, void (*)(void *),
+		    unsigned long *);
 static void	accept_now(void);
 static void	client_rcb(evutil_socket_t, short, void *);
 static void	client_wcb(evutil_socket_t, short, void *);
@@ -631,26 +635,38 @@ check_close(void)
 		    "requests needed", T.reason, T.t_close - T.t_last_write, n);
 }
 
-/* Hand the daemon its end, as listener.c's accept_cb does. */
+/*
+ * Hand the daemon fd, as listener.c's accept_cb does, with what
+ * listener_update() left after a reload: its app and pool.  *id: the
+ * daemon's conn id for it (its log lines'), the count of these.
+ */
 static void
-accept_now(void)
+hand_over(int fd, size_t *active, struct conn **list, void (*closed)(void *),
+    unsigned long *id)
 {
 	struct sockaddr_un	sun;
 	struct conn_setup	cs;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	/* After a reload, what listener_update() left: its app and pool. */
 	cs = (struct conn_setup){ .cs_base = S.base, .cs_gen = T.gcur,
 	    .cs_app = T.acur, .cs_pool = T.pool, .cs_stats = S.stats[T.app],
-	    .cs_untrusted = &S.untrusted, .cs_active = &T.active,
-	    .cs_list = &T.list, .cs_closed = hook_closed, .cs_arg = NULL };
+	    .cs_untrusted = &S.untrusted, .cs_active = active,
+	    .cs_list = list, .cs_closed = closed, .cs_arg = NULL };
+	(*active)++;
+	++S.conns;
+	if (id != NULL)
+		*id = S.conns;
+	conn_accept(&cs, fd, (struct sockaddr *)&sun,
+	    (int)sizeof(sa_family_t));
+}
+
+static void
+accept_now(void)
+{
 	T.accepted = 1;
 	T.pooled = T.acur->a_upstream_max_conns > 0;
-	T.active++;
-	T.id = ++S.conns;
-	conn_accept(&cs, T.dfd, (struct sockaddr *)&sun,
-	    (int)sizeof(sa_family_t));
+	hand_over(T.dfd, &T.active, &T.list, hook_closed, &T.id);
 }
 
 static void
@@ -891,12 +907,6 @@ conn_gone(void)
 }
 
 static int
-fds_back(void)
-{
-	return (count_fds() == S.nfd);
-}
-
-static int
 one_empty(struct up_pool *p)
 {
 	struct status_live	sl;
@@ -917,6 +927,18 @@ pool_empty(void)
 		if (!one_empty(T.old[i]))
 			return (0);
 	return (one_empty(T.pool) && fpm_open() == 0);
+}
+
+/*
+ * The pools empty and every socket of the input closed.  A pool a reload
+ * retired reports its successor's counts (upstream.c, current()), so one
+ * of its own php-fpm connections, closed by php-fpm, may be counted
+ * empty while it still waits for its EOF to be read.
+ */
+static int
+drained(void)
+{
+	return (pool_empty() && count_fds() == S.nfd);
 }
 
 static struct rq *
@@ -1479,8 +1501,9 @@ op_transport(unsigned k)
  * The next op: a byte (modulo 18) and its arguments.  0 raw bytes, 1
  * BEGIN_REQUEST, 2 PARAMS pairs, 3 empty PARAMS, 4 STDIN, 5 ABORT_REQUEST,
  * 6 GET_VALUES, 7 split the next write, 8 half-close, 9 close, 10 run the
- * loop (a reload first, by its argument), 11 pause or resume reading, 12 a whole request, 13 DATA, 14 large
- * STDIN, 15 a record to refuse, 16 a cut pair's tail, 17 batch begin/end.
+ * loop (or, by its argument, a reload or the second connection's op), 11
+ * pause or resume reading, 12 a whole request, 13 DATA, 14 large STDIN,
+ * 15 a record to refuse, 16 a cut pair's tail, 17 batch begin/end.
  * Ids come from pick_id(); the arguments of each op are in its function.
  */
 static void
@@ -1710,41 +1733,51 @@ op_values(void)
 }
 
 /*
- * A whole request in one write: BEGIN, params (FZ: php-fpm's answer),
- * the empty PARAMS, maybe a body, the empty STDIN.
+ * A whole request's records onto out: BEGIN, params (FZ: php-fpm's
+ * answer and the request's tag), the empty PARAMS, a body of (c >> 3) * 8
+ * bytes when c & 7 is 7, the empty STDIN; c & 7 of 5 asks for the status
+ * page (c >> 3: its query), 6 the ping page.
  */
 static void
-op_request(void)
+request_records(struct evbuffer *out, unsigned id, int keep, uint8_t c,
+    const char *fz)
 {
 	static const uint8_t	 x[256];
-	uint8_t			 a = arg(), b = arg(), c = arg();
 	uint8_t			 body[8] = { 0, FCGI_RESPONDER };
-	unsigned		 id = pick_id(a);
-	int			 keep = (a & 0x30) != 0x30;
 	size_t			 blen = (c & 7) == 7 ? (size_t)(c >> 3) * 8 : 0;
-	char			 v[32];
 
 	body[2] = (uint8_t)keep;
-	rec(S.op, FCGI_BEGIN_REQUEST, id, body, 8, 0);
-	if ((c & 7) == 5) {
+	rec(out, FCGI_BEGIN_REQUEST, id, body, 8, 0);
+	if ((c & 7) == 5)
 		pairs_for(5, c >> 3, id);
-	} else if ((c & 7) == 6) {
+	else if ((c & 7) == 6)
 		pairs_for(6, 0, id);
-	} else {
+	else
 		pairs_for(0, 0, id);
-	}
 	P(S.pb, "REQUEST_METHOD", blen ? "POST" : "GET");
 	P(S.pb, "REMOTE_ADDR", "127.0.0.1");
 	P(S.pb, "SCRIPT_FILENAME", "/srv/www/index.php");
-	snprintf(v, sizeof(v), "%02x.%u", b, id);
-	P(S.pb, "FZ", v);
-	rec(S.op, FCGI_PARAMS, id, evbuffer_pullup(S.pb, -1),
+	P(S.pb, "FZ", fz);
+	rec(out, FCGI_PARAMS, id, evbuffer_pullup(S.pb, -1),
 	    evbuffer_get_length(S.pb), 0);
 	evbuffer_drain(S.pb, evbuffer_get_length(S.pb));
-	rec(S.op, FCGI_PARAMS, id, NULL, 0, 0);
+	rec(out, FCGI_PARAMS, id, NULL, 0, 0);
 	if (blen > 0)
-		rec(S.op, FCGI_STDIN, id, x, blen, 0);
-	rec(S.op, FCGI_STDIN, id, NULL, 0, 0);
+		rec(out, FCGI_STDIN, id, x, blen, 0);
+	rec(out, FCGI_STDIN, id, NULL, 0, 0);
+}
+
+/* A whole request in one write (request_records). */
+static void
+op_request(void)
+{
+	uint8_t		a = arg(), b = arg(), c = arg();
+	unsigned	id = pick_id(a);
+	int		keep = (a & 0x30) != 0x30;
+	char		v[32];
+
+	snprintf(v, sizeof(v), "%02x.%u", b, id);
+	request_records(S.op, id, keep, c, v);
 	trace(" req(%u%s,%02x,%u)", id, keep ? ",keep" : "", b, c);
 	emit();
 }
@@ -1834,13 +1867,11 @@ reload(int changed)
 	if (T.nold == MAXRELOADS)
 		return;
 	trace(" reload%s", changed ? "(changed)" : "");
-	np = up_pool_new(S.base, changed ? S.gen2 : S.gen,
-	    changed ? S.app2[T.app] : T.a);
-	if (np == NULL)
-		fz_fail("reload: out of memory");
-	up_pool_inherit(np, T.pool);
 	T.acur = changed ? S.app2[T.app] : T.a;
 	T.gcur = changed ? S.gen2 : S.gen;
+	if ((np = up_pool_new(S.base, T.gcur, T.acur)) == NULL)
+		fz_fail("reload: out of memory");
+	up_pool_inherit(np, T.pool);
 	up_pool_ref(T.pool);
 	up_pool_retire(T.pool);
 	T.old[T.nold++] = T.pool;
@@ -1888,27 +1919,24 @@ bg_read(void)
 		else
 			bg_close();	/* the daemon closed it */
 	}
-	for (;;) {
-		p = evbuffer_search(S.bgout, "X-Fz: tag=", 10, NULL);
-		if (p.pos < 0) {
-			if ((k = evbuffer_get_length(S.bgout)) > 9)
-				evbuffer_drain(S.bgout, k - 9);
-			return;
-		}
-		evbuffer_drain(S.bgout, (size_t)p.pos + 10);
-		n = evbuffer_copyout(S.bgout, buf, sizeof(tag) - 1);
-		if (n <= 0 || memchr(buf, ' ', (size_t)n) == NULL) {
-			if (n >= (ssize_t)sizeof(tag) - 1)
+	/* Each "X-Fz: tag=T " once whole; the marker waits for its end. */
+	while ((p = evbuffer_search(S.bgout, "X-Fz: tag=", 10, NULL)).pos >= 0) {
+		evbuffer_drain(S.bgout, (size_t)p.pos);
+		n = evbuffer_copyout(S.bgout, buf, 10 + sizeof(tag) - 1);
+		if (memchr(buf + 10, ' ', (size_t)n - 10) == NULL) {
+			if (n == (ssize_t)(10 + sizeof(tag) - 1))
 				fz_fail("background: a tag without its end");
-			evbuffer_prepend(S.bgout, "X-Fz: tag=", 10);
 			return;		/* the rest comes later */
 		}
+		evbuffer_drain(S.bgout, 10);
 		buf[n] = '\0';
-		sscanf(buf, "%23s", tag);
+		sscanf(buf + 10, "%23s", tag);
 		if (strcmp(tag, "-") != 0 && atoi(tag) < BG_TAG)
 			fz_fail("the background connection got the answer of "
 			    "the main connection's request tagged %s", tag);
 	}
+	if ((k = evbuffer_get_length(S.bgout)) > 9)	/* a marker's head */
+		evbuffer_drain(S.bgout, k - 9);
 }
 
 static void
@@ -1925,8 +1953,6 @@ static void
 bg_open(void)
 {
 	static const char	pp[] = "PROXY TCP4 192.0.2.1 192.0.2.2 1000 80\r\n";
-	struct sockaddr_un	sun;
-	struct conn_setup	cs;
 	int			sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
@@ -1941,16 +1967,7 @@ bg_open(void)
 	evbuffer_drain(S.bgout, evbuffer_get_length(S.bgout));
 	if (T.proxy && write(T.bg_fd, pp, sizeof(pp) - 1) != sizeof(pp) - 1)
 		fz_fail("background: write: %s", strerror(errno));
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	cs = (struct conn_setup){ .cs_base = S.base, .cs_gen = T.gcur,
-	    .cs_app = T.acur, .cs_pool = T.pool, .cs_stats = S.stats[T.app],
-	    .cs_untrusted = &S.untrusted, .cs_active = &T.bg_active,
-	    .cs_list = &T.bg_list, .cs_closed = bg_closed, .cs_arg = NULL };
-	T.bg_active++;
-	++S.conns;
-	conn_accept(&cs, sv[1], (struct sockaddr *)&sun,
-	    (int)sizeof(sa_family_t));
+	hand_over(sv[1], &T.bg_active, &T.bg_list, bg_closed, NULL);
 }
 
 /*
@@ -1962,7 +1979,6 @@ bg_open(void)
 static void
 bg_request(uint8_t a)
 {
-	uint8_t		body[8] = { 0, FCGI_RESPONDER, FCGI_KEEP_CONN };
 	unsigned	id;
 	char		v[32];
 	size_t		len;
@@ -1973,19 +1989,9 @@ bg_request(uint8_t a)
 		bg_open();
 	id = 1 + T.bg_sent % 3;
 	trace(" bg(%u,%u)", id, a & 7);
-	rec(S.bgop, FCGI_BEGIN_REQUEST, id, body, 8, 0);
-	pairs_for(0, 0, id);
-	P(S.pb, "REQUEST_METHOD", "GET");
-	P(S.pb, "REMOTE_ADDR", "127.0.0.1");
-	P(S.pb, "SCRIPT_FILENAME", "/srv/www/index.php");
 	snprintf(v, sizeof(v), "%02x.%u", FPM_DELAY | (a & 7) << 3,
 	    BG_TAG + T.bg_sent++);
-	P(S.pb, "FZ", v);
-	rec(S.bgop, FCGI_PARAMS, id, evbuffer_pullup(S.pb, -1),
-	    evbuffer_get_length(S.pb), 0);
-	evbuffer_drain(S.pb, evbuffer_get_length(S.pb));
-	rec(S.bgop, FCGI_PARAMS, id, NULL, 0, 0);
-	rec(S.bgop, FCGI_STDIN, id, NULL, 0, 0);
+	request_records(S.bgop, id, 1, 0, v);
 	len = evbuffer_get_length(S.bgop);
 	if (write(T.bg_fd, evbuffer_pullup(S.bgop, -1), len) != (ssize_t)len)
 		bg_close();	/* closed by the daemon, or full: let it go */
@@ -2004,15 +2010,19 @@ op_loop(void)
 	uint8_t	a = arg();
 	double	ms = (a % 16) * 2;
 
-	if (a >> 4 == 0xa || a >> 4 == 0xb)
+	switch (a >> 4) {
+	case 0xa:
+	case 0xb:
 		reload(a >> 4 == 0xb);
-	else if (a >> 4 == 0xc || a >> 4 == 0xd) {
-		if (a >> 4 == 0xc)
-			bg_request(a);
-		else if (T.bg_fd >= 0) {
+		break;
+	case 0xc:
+		bg_request(a);
+		pass();
+		return;
+	case 0xd:
+		if (T.bg_fd >= 0)
 			trace(" bgclose");
-			bg_close();
-		}
+		bg_close();
 		pass();
 		return;
 	}
@@ -2180,9 +2190,9 @@ teardown(void)
 		    T.active, T.bg_active);
 	up_pool_ref(T.pool);
 	up_pool_retire(T.pool);
-	run_until(pool_empty, fz_now() + TEARDOWN_MS);
-	if (!pool_empty())
-		run_until(pool_empty, fz_now() + STARVED_MS);
+	run_until(drained, fz_now() + TEARDOWN_MS);
+	if (!drained())
+		run_until(drained, fz_now() + STARVED_MS);
 	if (!pool_empty()) {
 		memset(&sl, 0, sizeof(sl));
 		up_status(T.pool, &sl, su, 4);
@@ -2195,13 +2205,6 @@ teardown(void)
 	T.pool = NULL;
 	while (T.nold > 0)
 		up_pool_unref(T.old[--T.nold]);
-	/*
-	 * A pool a reload retired reports its successor's counts (upstream.c,
-	 * current()): one of its own php-fpm connections that php-fpm has
-	 * closed may still wait for its EOF to be read.
-	 */
-	if (count_fds() != S.nfd)
-		run_until(fds_back, fz_now() + TEARDOWN_MS);
 	if ((n = count_fds()) != S.nfd) {
 		list_fds();
 		fz_fail("%d sockets open after the input, %d before", n,
