@@ -10,7 +10,7 @@
 # TARGET conn_fast is fuzz_conn built without sanitizers (faster); it
 # starts from fuzz_conn's seeds, and after the run what it kept is
 # replayed under build/fuzz/fuzz_conn (ASan+UBSan), the replay noted in
-# depth.log as a comment line.
+# depth.log as a comment line: what the corpus holds is all replayed.
 set -u
 cd "$(dirname "$0")/../.."
 LOG=tests/fuzz/depth.log
@@ -47,14 +47,31 @@ echo "$(date -u +%Y-%m-%dT%H:%MZ) $t $secs ${n:-0} $rc" >>"$LOG"
 echo "depth: fuzz_$t $secs s, ${n:-0} executions, exit $rc"
 [ "$rc" = 0 ] || [ "$rc" = 72 ] || failed "$out"
 [ "$t" = "${t%_fast}" ] && exit 0
-# The fast build has no ASan: every input it kept goes through the checked one.
+# The fast build has no ASan: every input it kept goes through the checked
+# one, once.  Runs side by side share the corpus: one replays at a time
+# (the lock), each what came in since the last replay (the stamp).
 chk=build/fuzz/fuzz_${t%_fast}
 [ -x "$chk" ] || { echo "depth: $chk is not built" >&2; exit 1; }
+corpus=build/fuzz/corpus-$t
+stamp=build/fuzz/replayed-$t
+exec 9>"$stamp.lock"
+flock 9
+new=$out.new
+rm -rf "$new" && mkdir "$new" && touch "$stamp.next"
+if [ -e "$stamp" ]; then
+	find "$corpus" -type f -newer "$stamp" -exec cp -t "$new" {} +
+else
+	cp -r "$corpus/." "$new"
+fi
 "$chk" -runs=0 -timeout=20 -artifact_prefix="build/fuzz/$t-checked-" \
-    "build/fuzz/corpus-$t" >"$out.checked" 2>&1
+    "$new" >"$out.checked" 2>&1
 rc=$?
-n=$(ls "build/fuzz/corpus-$t" | wc -l)
+k=$(ls "$new" | wc -l)
+n=$(ls "$corpus" | wc -l)
+rm -rf "$new"
+[ "$rc" = 0 ] && mv "$stamp.next" "$stamp"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $t: its corpus ($n inputs) replayed" \
-    "under fuzz_${t%_fast} (ASan+UBSan), exit $rc" >>"$LOG"
-echo "depth: $n kept inputs replayed under $chk, exit $rc"
+    "under fuzz_${t%_fast} (ASan+UBSan; $k new since the last), exit $rc" \
+    >>"$LOG"
+echo "depth: $k new of $n kept inputs replayed under $chk, exit $rc"
 [ "$rc" = 0 ] || failed "$out.checked"

@@ -1920,7 +1920,8 @@ bg_read(void)
 			bg_close();	/* the daemon closed it */
 	}
 	/* Each "X-Fz: tag=T " once whole; the marker waits for its end. */
-	while ((p = evbuffer_search(S.bgout, "X-Fz: tag=", 10, NULL)).pos >= 0) {
+	while ((p = evbuffer_search(S.bgout, "X-Fz: tag=", 10,
+	    NULL)).pos >= 0) {
 		evbuffer_drain(S.bgout, (size_t)p.pos);
 		n = evbuffer_copyout(S.bgout, buf, 10 + sizeof(tag) - 1);
 		if (memchr(buf + 10, ' ', (size_t)n - 10) == NULL) {
